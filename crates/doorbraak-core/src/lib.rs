@@ -1,0 +1,39 @@
+//! The rules of Doorbraak, and nothing else.
+//!
+//! This crate holds the escalation ladder as a pure state machine: the
+//! states, actions, roles and outcomes of `DOMAIN.md`, the guards on every
+//! transition, who may read which case, the deadline arithmetic and the
+//! validation of everything a user types (including the refusal of Dutch
+//! citizen service numbers).
+//!
+//! **Architecture invariant:** no I/O, no async, no clock, no database, no
+//! GraphQL. Time comes in as an argument (`now`), effects go out as plain
+//! data ([`Event`]). The state of a case is a left fold of [`apply`] over
+//! its events, so it can always be rebuilt from the log.
+
+mod machine;
+mod model;
+mod privacy;
+mod scope;
+mod submission;
+mod values;
+
+pub use machine::{
+    Case, CaseFacts, Command, Effect, Event, EventAction, MergeTarget, Policy, Principal, Refusal,
+    Resolution, Rule, Status, apply, available_actions, decide, guard, is_overdue, replay,
+    submission_event,
+};
+pub use model::{
+    CaseAction, CaseState, Level, Outcome, ParseEnumError, PolicyDomain, Role, RuleScope, Urgency,
+};
+pub use privacy::{contains_bsn, is_valid_bsn};
+pub use scope::{ReadScope, may_read, read_scope};
+pub use submission::{NewCase, ReferenceData, SubmitInput};
+pub use values::{AreaCode, BwbId, CaseReference, Euros, MinistryCode, Text};
+
+/// Identifier of a user (database key).
+pub type UserId = i64;
+/// Identifier of a case (database key).
+pub type CaseId = i64;
+/// A point in time, UTC. The core never reads the clock; callers pass it.
+pub type Timestamp = chrono::DateTime<chrono::Utc>;

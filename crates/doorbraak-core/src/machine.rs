@@ -1,0 +1,803 @@
+//! The escalation ladder as a state machine.
+//!
+//! [`decide`] takes a case, who acts, what they ask, the time and the
+//! policy, and either refuses or returns the [`Event`] to record. [`apply`]
+//! folds an event into a case's [`Status`]. Nothing else changes a case.
+//!
+//! The order of the guards is fixed, so every refusal is predictable:
+//! 1. the role never takes this action → `Forbidden`;
+//! 2. the action does not fit the case's state → `InvalidTransition`;
+//! 3. the actor is not the one who may act here (area, assignee,
+//!    submitter) → `Forbidden`;
+//! 4. the arguments are wrong → `Validation` / `PersonalData`.
+
+use chrono::Duration;
+use rust_decimal::Decimal;
+
+use crate::model::{CaseAction, CaseState, Level, Outcome, PolicyDomain, Role, RuleScope, Urgency};
+use crate::values::{Euros, Text};
+use crate::{CaseId, Timestamp, UserId};
+
+/// Why a request is refused. Each variant maps to one API error code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    InvalidTransition(String),
+    #[error("{field} {message}")]
+    Validation { field: String, message: String },
+    #[error(
+        "{field} appears to contain a citizen service number (BSN); describe the rule, not the resident"
+    )]
+    PersonalData { field: String },
+}
+
+impl Refusal {
+    pub fn validation(field: &str, message: impl Into<String>) -> Refusal {
+        Refusal::Validation {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+    fn forbidden(message: impl Into<String>) -> Refusal {
+        Refusal::Forbidden(message.into())
+    }
+    fn invalid(message: impl Into<String>) -> Refusal {
+        Refusal::InvalidTransition(message.into())
+    }
+}
+
+/// Who is acting, as far as the rules care.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub id: UserId,
+    pub role: Role,
+    /// Focus area codes the user works in.
+    pub areas: Vec<String>,
+    /// Ministry code, for representatives and analysts.
+    pub ministry: Option<String>,
+}
+
+impl Principal {
+    pub fn has_area(&self, code: &str) -> bool {
+        self.areas.iter().any(|a| a == code)
+    }
+}
+
+/// The configurable part of the rules: service norms per level.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// Days allowed at each level, indexed in ladder order.
+    pub norm_days: [i64; 4],
+    /// Whether a level escalates by itself once its deadline passes.
+    pub auto_escalate: [bool; 4],
+    /// Days after a decision during which the submitter may contest it.
+    pub contest_window_days: i64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            norm_days: [10, 42, 20, 60],
+            auto_escalate: [false; 4],
+            contest_window_days: 30,
+        }
+    }
+}
+
+impl Policy {
+    pub fn norm(&self, level: Level) -> Duration {
+        Duration::days(self.norm_days[level as usize])
+    }
+    pub fn deadline(&self, level: Level, from: Timestamp) -> Timestamp {
+        from + self.norm(level)
+    }
+}
+
+/// The rule that blocks, as the professional cited it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub citation: String,
+    pub bwb_id: Option<String>,
+    pub scope: RuleScope,
+    pub owning_ministry: Option<String>,
+}
+
+/// What was submitted. Never changes after submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseFacts {
+    pub reference: String,
+    pub title: String,
+    pub description: String,
+    pub focus_area: String,
+    pub domains: Vec<PolicyDomain>,
+    pub rule: Rule,
+    pub desired_action: String,
+    pub households_affected: Option<i32>,
+    pub estimated_cost: Option<Euros>,
+    pub urgency: Urgency,
+    pub submitted_by: UserId,
+    pub created_at: Timestamp,
+}
+
+/// A decision on a case (resolution, or closure without breakthrough).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resolution {
+    /// `None` for a closure without breakthrough.
+    pub outcome: Option<Outcome>,
+    pub explanation: String,
+    pub funds_unlocked: Option<Euros>,
+    pub level: Level,
+    pub decided_at: Timestamp,
+}
+
+/// Where a case stands. Rebuilt exactly by folding its events with [`apply`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub state: CaseState,
+    /// The level that holds the case; for closed cases, the last one.
+    pub level: Level,
+    /// The highest level the case ever reached.
+    pub highest_level: Level,
+    pub assignee: Option<UserId>,
+    /// When the current level's service norm runs out (open cases only).
+    pub deadline: Option<Timestamp>,
+    /// When the clock was paused to wait for the submitter.
+    pub paused_at: Option<Timestamp>,
+    pub resolution: Option<Resolution>,
+    pub merged_into: Option<CaseId>,
+    pub version: i32,
+    pub updated_at: Timestamp,
+}
+
+/// A case as the rules see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Case {
+    pub id: CaseId,
+    pub facts: CaseFacts,
+    pub status: Status,
+}
+
+/// The case another one is merged into, as far as the rules need it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MergeTarget {
+    pub id: CaseId,
+    pub state: CaseState,
+}
+
+/// A request to change a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    PickUp,
+    Release,
+    RequestInformation {
+        question: String,
+    },
+    ProvideInformation {
+        answer: String,
+    },
+    Escalate {
+        motivation: String,
+    },
+    ReferBack {
+        motivation: String,
+    },
+    Resolve {
+        outcome: Outcome,
+        explanation: String,
+        funds_unlocked: Option<Decimal>,
+    },
+    CloseNoBreakthrough {
+        explanation: String,
+    },
+    Reject {
+        reason: String,
+    },
+    Merge {
+        into: MergeTarget,
+    },
+    Withdraw {
+        reason: String,
+    },
+    Contest {
+        reason: String,
+    },
+}
+
+impl Command {
+    pub fn action(&self) -> CaseAction {
+        match self {
+            Command::PickUp => CaseAction::PickUp,
+            Command::Release => CaseAction::Release,
+            Command::RequestInformation { .. } => CaseAction::RequestInformation,
+            Command::ProvideInformation { .. } => CaseAction::ProvideInformation,
+            Command::Escalate { .. } => CaseAction::Escalate,
+            Command::ReferBack { .. } => CaseAction::ReferBack,
+            Command::Resolve { .. } => CaseAction::Resolve,
+            Command::CloseNoBreakthrough { .. } => CaseAction::CloseNoBreakthrough,
+            Command::Reject { .. } => CaseAction::Reject,
+            Command::Merge { .. } => CaseAction::Merge,
+            Command::Withdraw { .. } => CaseAction::Withdraw,
+            Command::Contest { .. } => CaseAction::Contest,
+        }
+    }
+}
+
+/// What an event records: a submission or one of the case actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventAction {
+    Submit,
+    Case(CaseAction),
+}
+
+impl EventAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventAction::Submit => "SUBMIT",
+            EventAction::Case(a) => a.as_str(),
+        }
+    }
+    pub fn parse(s: &str) -> Option<EventAction> {
+        if s == "SUBMIT" {
+            Some(EventAction::Submit)
+        } else {
+            s.parse().ok().map(EventAction::Case)
+        }
+    }
+}
+
+/// The values of a case's status after an event. Recording the results
+/// (not only the inputs) keeps replay exact even when the policy changes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effect {
+    pub level: Level,
+    pub assignee: Option<UserId>,
+    pub deadline: Option<Timestamp>,
+    pub paused_at: Option<Timestamp>,
+    pub resolution: Option<Resolution>,
+    pub merged_into: Option<CaseId>,
+}
+
+/// One entry of a case's append-only log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub action: EventAction,
+    pub from_state: Option<CaseState>,
+    pub to_state: CaseState,
+    pub actor: UserId,
+    pub actor_role: Role,
+    /// The motivation, question, answer, reason or explanation, if any.
+    pub note: Option<String>,
+    pub at: Timestamp,
+    pub effect: Effect,
+}
+
+/// The event that opens a case's log.
+pub fn submission_event(submitter: &Principal, now: Timestamp, policy: &Policy) -> Event {
+    Event {
+        action: EventAction::Submit,
+        from_state: None,
+        to_state: CaseState::AtProgrammeBureau,
+        actor: submitter.id,
+        actor_role: submitter.role,
+        note: None,
+        at: now,
+        effect: Effect {
+            level: Level::ProgrammeBureau,
+            assignee: None,
+            deadline: Some(policy.deadline(Level::ProgrammeBureau, now)),
+            paused_at: None,
+            resolution: None,
+            merged_into: None,
+        },
+    }
+}
+
+/// Folds one event into a status (`None` before the first event).
+pub fn apply(before: Option<&Status>, event: &Event) -> Status {
+    let e = &event.effect;
+    Status {
+        state: event.to_state,
+        level: e.level,
+        highest_level: before.map_or(e.level, |b| b.highest_level.max(e.level)),
+        assignee: e.assignee,
+        deadline: e.deadline,
+        paused_at: e.paused_at,
+        resolution: e.resolution.clone(),
+        merged_into: e.merged_into,
+        version: before.map_or(1, |b| b.version + 1),
+        updated_at: event.at,
+    }
+}
+
+/// Rebuilds a status from a whole log; `None` for an empty log.
+pub fn replay<'a>(events: impl IntoIterator<Item = &'a Event>) -> Option<Status> {
+    events
+        .into_iter()
+        .fold(None, |s, e| Some(apply(s.as_ref(), e)))
+}
+
+/// True when an open case at a level has passed its deadline. Time spent
+/// waiting for the submitter does not count: such a case is never overdue.
+pub fn is_overdue(status: &Status, now: Timestamp) -> bool {
+    status.state.active_level().is_some() && status.deadline.is_some_and(|d| d < now)
+}
+
+/// Whether a role ever takes an action (the role table of DOMAIN.md).
+fn role_takes(role: Role, action: CaseAction) -> bool {
+    use CaseAction::*;
+    match role {
+        Role::Professional => matches!(action, ProvideInformation | Withdraw | Contest),
+        Role::ProgrammeBureau => matches!(
+            action,
+            PickUp
+                | Release
+                | RequestInformation
+                | Escalate
+                | Resolve
+                | CloseNoBreakthrough
+                | Reject
+                | Merge
+        ),
+        Role::AllianceSecretary => matches!(
+            action,
+            RequestInformation | Escalate | ReferBack | Resolve | CloseNoBreakthrough
+        ),
+        Role::NationalRepresentative => matches!(
+            action,
+            PickUp
+                | Release
+                | RequestInformation
+                | Escalate
+                | ReferBack
+                | Resolve
+                | CloseNoBreakthrough
+        ),
+        Role::BreakthroughSecretariat => {
+            matches!(
+                action,
+                RequestInformation | ReferBack | Resolve | CloseNoBreakthrough
+            )
+        }
+        Role::MinistryAnalyst | Role::Administrator => false,
+    }
+}
+
+/// The role that handles cases at a level.
+const fn handler_role(level: Level) -> Role {
+    match level {
+        Level::ProgrammeBureau => Role::ProgrammeBureau,
+        Level::Alliance => Role::AllianceSecretary,
+        Level::NationalRepresentative => Role::NationalRepresentative,
+        Level::BreakthroughMeeting => Role::BreakthroughSecretariat,
+    }
+}
+
+/// Is `p` one of the people who may act on the case at `level` at all
+/// (role and area), regardless of who holds it?
+fn is_level_handler(case: &Case, p: &Principal, level: Level) -> bool {
+    p.role == handler_role(level)
+        && match level {
+            Level::BreakthroughMeeting => true,
+            Level::ProgrammeBureau | Level::Alliance | Level::NationalRepresentative => {
+                p.has_area(&case.facts.focus_area)
+            }
+        }
+}
+
+fn require_handler(case: &Case, p: &Principal, level: Level) -> Result<(), Refusal> {
+    if !is_level_handler(case, p, level) {
+        return Err(match p.role == handler_role(level) {
+            true => Refusal::forbidden("this case is in a focus area you do not work in"),
+            false => Refusal::forbidden(format!(
+                "at the {} level only the {} acts on a case",
+                level_name(level),
+                role_name(handler_role(level))
+            )),
+        });
+    }
+    // At the national representative level, the one who picked it up acts.
+    if level == Level::NationalRepresentative && case.status.assignee != Some(p.id) {
+        return Err(match case.status.assignee {
+            None => Refusal::forbidden("pick the case up before acting on it"),
+            Some(_) => Refusal::forbidden("another national representative holds this case"),
+        });
+    }
+    Ok(())
+}
+
+fn require_submitter(case: &Case, p: &Principal) -> Result<(), Refusal> {
+    if case.facts.submitted_by == p.id {
+        Ok(())
+    } else {
+        Err(Refusal::forbidden(
+            "only the professional who submitted the case may do this",
+        ))
+    }
+}
+
+fn level_name(level: Level) -> &'static str {
+    match level {
+        Level::ProgrammeBureau => "programme bureau",
+        Level::Alliance => "alliance",
+        Level::NationalRepresentative => "national representative",
+        Level::BreakthroughMeeting => "breakthrough meeting",
+    }
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Professional => "professional",
+        Role::ProgrammeBureau => "programme bureau",
+        Role::AllianceSecretary => "alliance secretary",
+        Role::NationalRepresentative => "national representative",
+        Role::BreakthroughSecretariat => "breakthrough secretariat",
+        Role::MinistryAnalyst => "ministry analyst",
+        Role::Administrator => "administrator",
+    }
+}
+
+fn state_name(state: CaseState) -> &'static str {
+    match state {
+        CaseState::AtProgrammeBureau => "at the programme bureau",
+        CaseState::AtAlliance => "at the alliance",
+        CaseState::AtNationalRepresentative => "at the national representative",
+        CaseState::AtBreakthroughMeeting => "at the breakthrough meeting",
+        CaseState::AwaitingInformation => "waiting for information from the submitter",
+        CaseState::Resolved => "resolved",
+        CaseState::ClosedNoBreakthrough => "closed without breakthrough",
+        CaseState::Rejected => "rejected",
+        CaseState::Merged => "merged into another case",
+        CaseState::Withdrawn => "withdrawn",
+    }
+}
+
+fn not_now(case: &Case, action: CaseAction) -> Refusal {
+    Refusal::invalid(format!(
+        "{action} is not possible while the case is {}",
+        state_name(case.status.state)
+    ))
+}
+
+/// Checks whether `p` may take `action` on `case` now, without looking at
+/// the action's arguments. [`available_actions`] is built on it.
+pub fn guard(
+    case: &Case,
+    p: &Principal,
+    action: CaseAction,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<(), Refusal> {
+    use CaseAction::*;
+    if !role_takes(p.role, action) {
+        return Err(Refusal::forbidden(format!(
+            "a {} cannot {}",
+            role_name(p.role),
+            action.as_str().to_ascii_lowercase().replace('_', " ")
+        )));
+    }
+    let s = &case.status;
+    match s.state {
+        CaseState::Rejected | CaseState::Merged | CaseState::Withdrawn => {
+            Err(not_now(case, action))
+        }
+        CaseState::Resolved | CaseState::ClosedNoBreakthrough => match action {
+            Contest => {
+                require_submitter(case, p)?;
+                let decided = s.resolution.as_ref().map_or(s.updated_at, |r| r.decided_at);
+                if now > decided + Duration::days(policy.contest_window_days) {
+                    Err(Refusal::invalid(format!(
+                        "a decision can only be contested within {} days",
+                        policy.contest_window_days
+                    )))
+                } else {
+                    Ok(())
+                }
+            }
+            PickUp | Release | RequestInformation | ProvideInformation | Escalate | ReferBack
+            | Resolve | CloseNoBreakthrough | Reject | Merge | Withdraw => {
+                Err(not_now(case, action))
+            }
+        },
+        CaseState::AwaitingInformation => match action {
+            ProvideInformation | Withdraw => require_submitter(case, p),
+            // The handler may still end a case whose submitter never answers.
+            CloseNoBreakthrough => require_handler(case, p, s.level),
+            Reject | Merge if s.level == Level::ProgrammeBureau => {
+                require_handler(case, p, s.level)
+            }
+            PickUp | Release | RequestInformation | Escalate | ReferBack | Resolve | Reject
+            | Merge | Contest => Err(not_now(case, action)),
+        },
+        CaseState::AtProgrammeBureau
+        | CaseState::AtAlliance
+        | CaseState::AtNationalRepresentative
+        | CaseState::AtBreakthroughMeeting => {
+            let level = s.level;
+            match action {
+                PickUp => {
+                    if !matches!(
+                        level,
+                        Level::ProgrammeBureau | Level::NationalRepresentative
+                    ) {
+                        return Err(Refusal::invalid(format!(
+                            "cases at the {} are decided in its meeting, not picked up",
+                            level_name(level)
+                        )));
+                    }
+                    if !is_level_handler(case, p, level) {
+                        return require_handler(case, p, level);
+                    }
+                    match s.assignee {
+                        None => Ok(()),
+                        Some(a) if a == p.id => Err(Refusal::invalid("you already hold this case")),
+                        Some(_) => Err(Refusal::invalid("someone else already holds this case")),
+                    }
+                }
+                Release => {
+                    if !is_level_handler(case, p, level) {
+                        return require_handler(case, p, level);
+                    }
+                    match s.assignee {
+                        None => Err(Refusal::invalid("nobody holds this case")),
+                        Some(a) if a == p.id => Ok(()),
+                        Some(_) => Err(Refusal::forbidden(
+                            "only the one who holds the case can release it",
+                        )),
+                    }
+                }
+                ProvideInformation => Err(not_now(case, action)),
+                Contest => Err(not_now(case, action)),
+                Withdraw => require_submitter(case, p),
+                Escalate => {
+                    if level.up().is_none() {
+                        return Err(Refusal::invalid(
+                            "the breakthrough meeting is the top of the ladder; there is no level above it",
+                        ));
+                    }
+                    require_handler(case, p, level)
+                }
+                ReferBack => {
+                    if level.down().is_none() {
+                        return Err(Refusal::invalid(
+                            "the programme bureau is the bottom of the ladder; there is no level below it",
+                        ));
+                    }
+                    require_handler(case, p, level)
+                }
+                Reject | Merge => {
+                    if level != Level::ProgrammeBureau {
+                        return Err(Refusal::invalid(format!(
+                            "only the programme bureau can {} a case",
+                            action.as_str().to_ascii_lowercase()
+                        )));
+                    }
+                    require_handler(case, p, level)
+                }
+                RequestInformation | Resolve | CloseNoBreakthrough => {
+                    require_handler(case, p, level)
+                }
+            }
+        }
+    }
+}
+
+/// The actions `p` may take on `case` now, in the order of [`CaseAction::ALL`].
+pub fn available_actions(
+    case: &Case,
+    p: &Principal,
+    now: Timestamp,
+    policy: &Policy,
+) -> Vec<CaseAction> {
+    CaseAction::ALL
+        .iter()
+        .copied()
+        .filter(|a| guard(case, p, *a, now, policy).is_ok())
+        .collect()
+}
+
+const NOTE_MIN: usize = 3;
+const NOTE_MAX: usize = 5_000;
+
+fn note(field: &str, raw: &str) -> Result<String, Refusal> {
+    Ok(Text::parse(field, raw, NOTE_MIN, NOTE_MAX)?.into_string())
+}
+
+/// Decides what happens when `p` asks `command` of `case` at `now`.
+pub fn decide(
+    case: &Case,
+    p: &Principal,
+    command: &Command,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Event, Refusal> {
+    guard(case, p, command.action(), now, policy)?;
+    let s = &case.status;
+    let keep = Effect {
+        level: s.level,
+        assignee: s.assignee,
+        deadline: s.deadline,
+        paused_at: s.paused_at,
+        resolution: s.resolution.clone(),
+        merged_into: s.merged_into,
+    };
+    let closed = |resolution: Option<Resolution>, merged_into: Option<CaseId>| Effect {
+        deadline: None,
+        paused_at: None,
+        resolution,
+        merged_into,
+        ..keep.clone()
+    };
+    let moved = |level: Level| Effect {
+        level,
+        assignee: None,
+        deadline: Some(policy.deadline(level, now)),
+        paused_at: None,
+        resolution: None,
+        merged_into: None,
+    };
+    let (to_state, note_text, effect) = match command {
+        Command::PickUp => (
+            s.state,
+            None,
+            Effect {
+                assignee: Some(p.id),
+                ..keep
+            },
+        ),
+        Command::Release => (
+            s.state,
+            None,
+            Effect {
+                assignee: None,
+                ..keep
+            },
+        ),
+        Command::RequestInformation { question } => (
+            CaseState::AwaitingInformation,
+            Some(note("question", question)?),
+            Effect {
+                paused_at: Some(now),
+                ..keep
+            },
+        ),
+        Command::ProvideInformation { answer } => {
+            let paused = s.paused_at.map_or(Duration::zero(), |at| now - at);
+            (
+                s.level.state(),
+                Some(note("answer", answer)?),
+                Effect {
+                    deadline: s.deadline.map(|d| d + paused),
+                    paused_at: None,
+                    ..keep
+                },
+            )
+        }
+        Command::Escalate { motivation } => {
+            let up = s
+                .level
+                .up()
+                .ok_or_else(|| not_now(case, CaseAction::Escalate))?;
+            (up.state(), Some(note("motivation", motivation)?), moved(up))
+        }
+        Command::ReferBack { motivation } => {
+            let down = s
+                .level
+                .down()
+                .ok_or_else(|| not_now(case, CaseAction::ReferBack))?;
+            (
+                down.state(),
+                Some(note("motivation", motivation)?),
+                moved(down),
+            )
+        }
+        Command::Resolve {
+            outcome,
+            explanation,
+            funds_unlocked,
+        } => {
+            let explanation = note("input.explanation", explanation)?;
+            if *outcome == Outcome::StructuralBreakthrough
+                && case.facts.rule.scope == RuleScope::National
+                && s.level < Level::NationalRepresentative
+            {
+                return Err(Refusal::validation(
+                    "input.outcome",
+                    "a national rule can only be changed structurally at the national representative or the breakthrough meeting",
+                ));
+            }
+            let funds = match (outcome, funds_unlocked) {
+                (Outcome::FundingUnlocked, None) => {
+                    return Err(Refusal::validation(
+                        "input.fundsUnlocked",
+                        "is required when funding is unlocked",
+                    ));
+                }
+                (Outcome::FundingUnlocked, Some(d)) => {
+                    let e = Euros::from_decimal("input.fundsUnlocked", *d)?;
+                    if e.is_zero() {
+                        return Err(Refusal::validation(
+                            "input.fundsUnlocked",
+                            "must be more than zero",
+                        ));
+                    }
+                    Some(e)
+                }
+                (_, Some(_)) => {
+                    return Err(Refusal::validation(
+                        "input.fundsUnlocked",
+                        "is only given with the outcome FUNDING_UNLOCKED",
+                    ));
+                }
+                (_, None) => None,
+            };
+            let resolution = Resolution {
+                outcome: Some(*outcome),
+                explanation: explanation.clone(),
+                funds_unlocked: funds,
+                level: s.level,
+                decided_at: now,
+            };
+            (
+                CaseState::Resolved,
+                Some(explanation),
+                closed(Some(resolution), None),
+            )
+        }
+        Command::CloseNoBreakthrough { explanation } => {
+            let explanation = note("explanation", explanation)?;
+            let resolution = Resolution {
+                outcome: None,
+                explanation: explanation.clone(),
+                funds_unlocked: None,
+                level: s.level,
+                decided_at: now,
+            };
+            (
+                CaseState::ClosedNoBreakthrough,
+                Some(explanation),
+                closed(Some(resolution), None),
+            )
+        }
+        Command::Reject { reason } => (
+            CaseState::Rejected,
+            Some(note("reason", reason)?),
+            closed(None, None),
+        ),
+        Command::Merge { into } => {
+            if into.id == case.id {
+                return Err(Refusal::validation(
+                    "intoId",
+                    "a case cannot be merged into itself",
+                ));
+            }
+            if into.state.is_final() {
+                return Err(Refusal::invalid(format!(
+                    "the case to merge into is {}",
+                    state_name(into.state)
+                )));
+            }
+            (CaseState::Merged, None, closed(None, Some(into.id)))
+        }
+        Command::Withdraw { reason } => (
+            CaseState::Withdrawn,
+            Some(note("reason", reason)?),
+            closed(None, None),
+        ),
+        Command::Contest { reason } => {
+            let level = s.resolution.as_ref().map_or(s.level, |r| r.level);
+            (level.state(), Some(note("reason", reason)?), moved(level))
+        }
+    };
+    Ok(Event {
+        action: EventAction::Case(command.action()),
+        from_state: Some(s.state),
+        to_state,
+        actor: p.id,
+        actor_role: p.role,
+        note: note_text,
+        at: now,
+        effect,
+    })
+}

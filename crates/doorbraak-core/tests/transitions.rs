@@ -1,0 +1,703 @@
+//! The transition table, pinned: every state × action × role has one answer.
+
+use chrono::{Duration, TimeZone, Utc};
+use doorbraak_core::*;
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+const AREA: &str = "ZDO";
+const SUBMITTER: UserId = 1;
+const NR: UserId = 4;
+
+fn t0() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 3, 2, 9, 0, 0).unwrap()
+}
+
+fn principal(id: UserId, role: Role, areas: &[&str]) -> Principal {
+    Principal {
+        id,
+        role,
+        areas: areas.iter().map(|a| a.to_string()).collect(),
+        ministry: None,
+    }
+}
+
+/// One user of each role, all working in the case's area; the professional
+/// is the submitter.
+fn cast() -> Vec<Principal> {
+    vec![
+        principal(SUBMITTER, Role::Professional, &[AREA]),
+        principal(2, Role::ProgrammeBureau, &[AREA]),
+        principal(3, Role::AllianceSecretary, &[AREA]),
+        principal(NR, Role::NationalRepresentative, &[AREA, "RTZ"]),
+        principal(5, Role::BreakthroughSecretariat, &[]),
+        principal(6, Role::MinistryAnalyst, &[]),
+        principal(7, Role::Administrator, &[]),
+    ]
+}
+
+fn facts(scope: RuleScope) -> CaseFacts {
+    CaseFacts {
+        reference: "ZDO-2026-0001".into(),
+        title: "Oppasrooster".into(),
+        description: "Ouders mogen niet op elkaars peuters passen tijdens taalles.".into(),
+        focus_area: AREA.into(),
+        domains: vec![PolicyDomain::Youth],
+        rule: Rule {
+            citation: "Wet kinderopvang art. 1.45".into(),
+            bwb_id: None,
+            scope,
+            owning_ministry: Some("SZW".into()),
+        },
+        desired_action: "Een oppasrooster tussen ouders toestaan.".into(),
+        households_affected: Some(12),
+        estimated_cost: None,
+        urgency: Urgency::Normal,
+        submitted_by: SUBMITTER,
+        created_at: t0(),
+    }
+}
+
+/// A case in `state`. Open cases sit at the level of their state (a case
+/// awaiting information at the programme bureau); at the national
+/// representative level the representative of the cast holds it; decided
+/// cases were decided at the national representative one day ago.
+fn case_in(state: CaseState) -> Case {
+    let level = state.active_level().unwrap_or(match state {
+        CaseState::AwaitingInformation => Level::ProgrammeBureau,
+        _ => Level::NationalRepresentative,
+    });
+    let resolution = state.is_decided().then(|| Resolution {
+        outcome: (state == CaseState::Resolved).then_some(Outcome::IncidentalBreakthrough),
+        explanation: "Uitgelegd.".into(),
+        funds_unlocked: None,
+        level,
+        decided_at: t0(),
+    });
+    Case {
+        id: 10,
+        facts: facts(RuleScope::Municipal),
+        status: Status {
+            state,
+            level,
+            highest_level: level,
+            assignee: (level == Level::NationalRepresentative).then_some(NR),
+            deadline: state.is_open().then(|| t0() + Duration::days(10)),
+            paused_at: (state == CaseState::AwaitingInformation).then(t0),
+            resolution,
+            merged_into: (state == CaseState::Merged).then_some(11),
+            version: 3,
+            updated_at: t0(),
+        },
+    }
+}
+
+/// Rows: states in `CaseState::ALL` order. Columns: actions in
+/// `CaseAction::ALL` order: PICK_UP RELEASE REQUEST_INFORMATION
+/// PROVIDE_INFORMATION ESCALATE REFER_BACK RESOLVE CLOSE_NO_BREAKTHROUGH
+/// REJECT MERGE WITHDRAW CONTEST. A = accepted, F = FORBIDDEN,
+/// I = INVALID_TRANSITION.
+const TABLE: &[(Role, [&str; 10])] = &[
+    (
+        Role::Professional,
+        [
+            "FFFIFFFFFFAI", // AT_PROGRAMME_BUREAU
+            "FFFIFFFFFFAI", // AT_ALLIANCE
+            "FFFIFFFFFFAI", // AT_NATIONAL_REPRESENTATIVE
+            "FFFIFFFFFFAI", // AT_BREAKTHROUGH_MEETING
+            "FFFAFFFFFFAI", // AWAITING_INFORMATION
+            "FFFIFFFFFFIA", // RESOLVED
+            "FFFIFFFFFFIA", // CLOSED_NO_BREAKTHROUGH
+            "FFFIFFFFFFII", // REJECTED
+            "FFFIFFFFFFII", // MERGED
+            "FFFIFFFFFFII", // WITHDRAWN
+        ],
+    ),
+    (
+        Role::ProgrammeBureau,
+        [
+            "AIAFAFAAAAFF",
+            "IFFFFFFFIIFF",
+            "FFFFFFFFIIFF",
+            "IFFFIFFFIIFF",
+            "IIIFIFIAAAFF",
+            "IIIFIFIIIIFF",
+            "IIIFIFIIIIFF",
+            "IIIFIFIIIIFF",
+            "IIIFIFIIIIFF",
+            "IIIFIFIIIIFF",
+        ],
+    ),
+    (
+        Role::AllianceSecretary,
+        [
+            "FFFFFIFFFFFF",
+            "FFAFAAAAFFFF",
+            "FFFFFFFFFFFF",
+            "FFFFIFFFFFFF",
+            "FFIFIIIFFFFF",
+            "FFIFIIIIFFFF",
+            "FFIFIIIIFFFF",
+            "FFIFIIIIFFFF",
+            "FFIFIIIIFFFF",
+            "FFIFIIIIFFFF",
+        ],
+    ),
+    (
+        Role::NationalRepresentative,
+        [
+            "FFFFFIFFFFFF",
+            "IFFFFFFFFFFF",
+            "IAAFAAAAFFFF",
+            "IFFFIFFFFFFF",
+            "IIIFIIIFFFFF",
+            "IIIFIIIIFFFF",
+            "IIIFIIIIFFFF",
+            "IIIFIIIIFFFF",
+            "IIIFIIIIFFFF",
+            "IIIFIIIIFFFF",
+        ],
+    ),
+    (
+        Role::BreakthroughSecretariat,
+        [
+            "FFFFFIFFFFFF",
+            "FFFFFFFFFFFF",
+            "FFFFFFFFFFFF",
+            "FFAFFAAAFFFF",
+            "FFIFFIIFFFFF",
+            "FFIFFIIIFFFF",
+            "FFIFFIIIFFFF",
+            "FFIFFIIIFFFF",
+            "FFIFFIIIFFFF",
+            "FFIFFIIIFFFF",
+        ],
+    ),
+    (Role::MinistryAnalyst, ["FFFFFFFFFFFF"; 10]),
+    (Role::Administrator, ["FFFFFFFFFFFF"; 10]),
+];
+
+fn letter(r: &Result<(), Refusal>) -> char {
+    match r {
+        Ok(()) => 'A',
+        Err(Refusal::Forbidden(_)) => 'F',
+        Err(Refusal::InvalidTransition(_)) => 'I',
+        Err(Refusal::Validation { .. }) => 'V',
+        Err(Refusal::PersonalData { .. }) => 'P',
+    }
+}
+
+/// A command with valid arguments for each action.
+fn command(action: CaseAction) -> Command {
+    let text = || "Een duidelijke toelichting.".to_string();
+    match action {
+        CaseAction::PickUp => Command::PickUp,
+        CaseAction::Release => Command::Release,
+        CaseAction::RequestInformation => Command::RequestInformation { question: text() },
+        CaseAction::ProvideInformation => Command::ProvideInformation { answer: text() },
+        CaseAction::Escalate => Command::Escalate { motivation: text() },
+        CaseAction::ReferBack => Command::ReferBack { motivation: text() },
+        CaseAction::Resolve => Command::Resolve {
+            outcome: Outcome::AlreadyPossible,
+            explanation: text(),
+            funds_unlocked: None,
+        },
+        CaseAction::CloseNoBreakthrough => Command::CloseNoBreakthrough {
+            explanation: text(),
+        },
+        CaseAction::Reject => Command::Reject { reason: text() },
+        CaseAction::Merge => Command::Merge {
+            into: MergeTarget {
+                id: 99,
+                state: CaseState::AtProgrammeBureau,
+            },
+        },
+        CaseAction::Withdraw => Command::Withdraw { reason: text() },
+        CaseAction::Contest => Command::Contest { reason: text() },
+    }
+}
+
+#[test]
+fn every_state_action_and_role_has_the_pinned_answer() {
+    let policy = Policy::default();
+    let now = t0() + Duration::days(1);
+    let mut mismatches = Vec::new();
+    let mut checked = 0;
+    for (role, rows) in TABLE {
+        let p = cast().into_iter().find(|p| p.role == *role).unwrap();
+        for (si, state) in CaseState::ALL.iter().enumerate() {
+            let case = case_in(*state);
+            let row: Vec<char> = rows[si].chars().collect();
+            assert_eq!(row.len(), CaseAction::ALL.len());
+            for (ai, action) in CaseAction::ALL.iter().enumerate() {
+                let got = guard(&case, &p, *action, now, &policy);
+                // decide() must agree with guard() when the arguments are valid.
+                let decided = decide(&case, &p, &command(*action), now, &policy).map(|_| ());
+                assert_eq!(letter(&got), letter(&decided), "{role} {state} {action}");
+                checked += 1;
+                if letter(&got) != row[ai] {
+                    mismatches.push(format!(
+                        "{role} {state} {action}: expected {} got {} ({got:?})",
+                        row[ai],
+                        letter(&got)
+                    ));
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 7 * 10 * 12);
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn available_actions_are_what_guard_allows() {
+    let policy = Policy::default();
+    let case = case_in(CaseState::AtProgrammeBureau);
+    let pb = &cast()[1];
+    assert_eq!(
+        available_actions(&case, pb, t0(), &policy),
+        vec![
+            CaseAction::PickUp,
+            CaseAction::RequestInformation,
+            CaseAction::Escalate,
+            CaseAction::Resolve,
+            CaseAction::CloseNoBreakthrough,
+            CaseAction::Reject,
+            CaseAction::Merge,
+        ]
+    );
+    let submitter = &cast()[0];
+    assert_eq!(
+        available_actions(&case, submitter, t0(), &policy),
+        vec![CaseAction::Withdraw]
+    );
+}
+
+#[test]
+fn representative_of_another_area_cannot_pick_up() {
+    let mut case = case_in(CaseState::AtNationalRepresentative);
+    case.status.assignee = None;
+    let elsewhere = principal(8, Role::NationalRepresentative, &["RTZ"]);
+    let r = guard(
+        &case,
+        &elsewhere,
+        CaseAction::PickUp,
+        t0(),
+        &Policy::default(),
+    );
+    assert!(matches!(r, Err(Refusal::Forbidden(_))), "{r:?}");
+    let here = principal(9, Role::NationalRepresentative, &[AREA]);
+    assert!(guard(&case, &here, CaseAction::PickUp, t0(), &Policy::default()).is_ok());
+}
+
+#[test]
+fn only_the_representative_who_picked_up_acts() {
+    let case = case_in(CaseState::AtNationalRepresentative); // held by NR
+    let colleague = principal(9, Role::NationalRepresentative, &[AREA]);
+    for a in [
+        CaseAction::Resolve,
+        CaseAction::Escalate,
+        CaseAction::Release,
+        CaseAction::PickUp,
+    ] {
+        let r = guard(&case, &colleague, a, t0(), &Policy::default());
+        assert!(r.is_err(), "{a}");
+    }
+    let mut unheld = case.clone();
+    unheld.status.assignee = None;
+    let r = guard(
+        &unheld,
+        &cast()[3],
+        CaseAction::Resolve,
+        t0(),
+        &Policy::default(),
+    );
+    assert!(matches!(r, Err(Refusal::Forbidden(_))));
+}
+
+fn step(case: &mut Case, events: &mut Vec<Event>, p: &Principal, c: Command, at: Timestamp) {
+    let e = decide(case, p, &c, at, &Policy::default()).unwrap_or_else(|r| panic!("{c:?}: {r:?}"));
+    case.status = apply(Some(&case.status), &e);
+    events.push(e);
+}
+
+fn submitted() -> (Case, Vec<Event>) {
+    let submitter = &cast()[0];
+    let e = submission_event(submitter, t0(), &Policy::default());
+    let status = apply(None, &e);
+    (
+        Case {
+            id: 10,
+            facts: facts(RuleScope::National),
+            status,
+        },
+        vec![e],
+    )
+}
+
+#[test]
+fn the_whole_ladder_with_deadlines_and_a_paused_clock() {
+    let c = cast();
+    let (mut case, mut events) = submitted();
+    assert_eq!(case.status.deadline, Some(t0() + Duration::days(10)));
+    let day = |n| t0() + Duration::days(n);
+    let m = |s: &str| s.to_string();
+    step(&mut case, &mut events, &c[1], Command::PickUp, day(1));
+    step(
+        &mut case,
+        &mut events,
+        &c[1],
+        Command::RequestInformation {
+            question: m("Welke school?"),
+        },
+        day(2),
+    );
+    assert_eq!(case.status.state, CaseState::AwaitingInformation);
+    assert!(!is_overdue(&case.status, day(40)), "the clock is paused");
+    step(
+        &mut case,
+        &mut events,
+        &c[0],
+        Command::ProvideInformation {
+            answer: m("Basisschool De Linde."),
+        },
+        day(7),
+    );
+    assert_eq!(case.status.state, CaseState::AtProgrammeBureau);
+    assert_eq!(case.status.assignee, Some(2), "back to the same assignee");
+    assert_eq!(
+        case.status.deadline,
+        Some(day(15)),
+        "moved on by the five paused days"
+    );
+    step(
+        &mut case,
+        &mut events,
+        &c[1],
+        Command::Escalate {
+            motivation: m("Lokaal niet op te lossen."),
+        },
+        day(8),
+    );
+    assert_eq!(
+        (case.status.level, case.status.assignee),
+        (Level::Alliance, None)
+    );
+    assert_eq!(case.status.deadline, Some(day(8 + 42)));
+    step(
+        &mut case,
+        &mut events,
+        &c[2],
+        Command::Escalate {
+            motivation: m("Landelijke regel."),
+        },
+        day(9),
+    );
+    step(&mut case, &mut events, &c[3], Command::PickUp, day(10));
+    // A national rule cannot be changed structurally below this level, but here it can.
+    step(
+        &mut case,
+        &mut events,
+        &c[3],
+        Command::Escalate {
+            motivation: m("Interdepartementaal."),
+        },
+        day(11),
+    );
+    assert_eq!(case.status.state, CaseState::AtBreakthroughMeeting);
+    let r = decide(
+        &case,
+        &c[4],
+        &Command::Escalate {
+            motivation: m("verder"),
+        },
+        day(12),
+        &Policy::default(),
+    );
+    assert!(matches!(r, Err(Refusal::Forbidden(_))));
+    step(
+        &mut case,
+        &mut events,
+        &c[4],
+        Command::Resolve {
+            outcome: Outcome::StructuralBreakthrough,
+            explanation: m("De regeling wordt aangepast."),
+            funds_unlocked: None,
+        },
+        day(20),
+    );
+    assert_eq!(case.status.state, CaseState::Resolved);
+    assert_eq!(
+        case.status.resolution.as_ref().unwrap().level,
+        Level::BreakthroughMeeting
+    );
+    assert_eq!(case.status.highest_level, Level::BreakthroughMeeting);
+    // Contest within 30 days: back to the meeting that decided it.
+    step(
+        &mut case,
+        &mut events,
+        &c[0],
+        Command::Contest {
+            reason: m("Het werkt nog niet."),
+        },
+        day(30),
+    );
+    assert_eq!(case.status.state, CaseState::AtBreakthroughMeeting);
+    assert_eq!(case.status.resolution, None);
+    assert_eq!(case.status.version, events.len() as i32);
+    assert_eq!(replay(&events).as_ref(), Some(&case.status));
+}
+
+#[test]
+fn resolutions_are_checked() {
+    let c = cast();
+    let (case, _) = submitted(); // a national rule, at the programme bureau
+    let resolve = |outcome, funds: Option<&str>| Command::Resolve {
+        outcome,
+        explanation: "Toelichting voor de professional.".into(),
+        funds_unlocked: funds.map(|f| f.parse::<Decimal>().unwrap()),
+    };
+    let p = Policy::default();
+    let r = decide(
+        &case,
+        &c[1],
+        &resolve(Outcome::StructuralBreakthrough, None),
+        t0(),
+        &p,
+    );
+    assert!(matches!(r, Err(Refusal::Validation { ref field, .. }) if field == "input.outcome"));
+    for funds in [None, Some("0"), Some("0.00"), Some("-5"), Some("1.005")] {
+        let r = decide(
+            &case,
+            &c[1],
+            &resolve(Outcome::FundingUnlocked, funds),
+            t0(),
+            &p,
+        );
+        assert!(matches!(r, Err(Refusal::Validation { .. })), "{funds:?}");
+    }
+    let ok = decide(
+        &case,
+        &c[1],
+        &resolve(Outcome::FundingUnlocked, Some("2500.50")),
+        t0(),
+        &p,
+    )
+    .unwrap();
+    let res = ok.effect.resolution.unwrap();
+    assert_eq!(res.funds_unlocked.unwrap().cents(), 250_050);
+    let r = decide(
+        &case,
+        &c[1],
+        &Command::Resolve {
+            outcome: Outcome::AlreadyPossible,
+            explanation: "  ".into(),
+            funds_unlocked: None,
+        },
+        t0(),
+        &p,
+    );
+    assert!(matches!(r, Err(Refusal::Validation { .. })));
+    let r = decide(
+        &case,
+        &c[1],
+        &Command::Escalate {
+            motivation: "".into(),
+        },
+        t0(),
+        &p,
+    );
+    assert!(matches!(r, Err(Refusal::Validation { ref field, .. }) if field == "motivation"));
+    let r = decide(
+        &case,
+        &c[1],
+        &Command::Escalate {
+            motivation: "BSN 111222333".into(),
+        },
+        t0(),
+        &p,
+    );
+    assert!(matches!(r, Err(Refusal::PersonalData { .. })));
+}
+
+#[test]
+fn contest_window_is_thirty_days() {
+    let case = case_in(CaseState::Resolved);
+    let p = &cast()[0];
+    let policy = Policy::default();
+    assert!(
+        guard(
+            &case,
+            p,
+            CaseAction::Contest,
+            t0() + Duration::days(30),
+            &policy
+        )
+        .is_ok()
+    );
+    let late = guard(
+        &case,
+        p,
+        CaseAction::Contest,
+        t0() + Duration::days(31),
+        &policy,
+    );
+    assert!(matches!(late, Err(Refusal::InvalidTransition(_))));
+    let other = principal(77, Role::Professional, &[AREA]);
+    assert!(matches!(
+        guard(&case, &other, CaseAction::Contest, t0(), &policy),
+        Err(Refusal::Forbidden(_))
+    ));
+}
+
+#[test]
+fn merge_targets_are_checked() {
+    let case = case_in(CaseState::AtProgrammeBureau);
+    let pb = &cast()[1];
+    let p = Policy::default();
+    let into = |id, state| Command::Merge {
+        into: MergeTarget { id, state },
+    };
+    assert!(matches!(
+        decide(&case, pb, &into(10, CaseState::AtAlliance), t0(), &p),
+        Err(Refusal::Validation { .. })
+    ));
+    assert!(matches!(
+        decide(&case, pb, &into(11, CaseState::Withdrawn), t0(), &p),
+        Err(Refusal::InvalidTransition(_))
+    ));
+    let e = decide(&case, pb, &into(11, CaseState::Resolved), t0(), &p).unwrap();
+    assert_eq!(
+        (e.to_state, e.effect.merged_into),
+        (CaseState::Merged, Some(11))
+    );
+}
+
+#[test]
+fn answering_returns_to_the_representative_who_asked() {
+    let c = cast();
+    let case = case_in(CaseState::AtNationalRepresentative);
+    let p = Policy::default();
+    let asked = decide(
+        &case,
+        &c[3],
+        &Command::RequestInformation {
+            question: "Hoeveel gezinnen?".into(),
+        },
+        t0(),
+        &p,
+    )
+    .unwrap();
+    let waiting = Case {
+        status: apply(Some(&case.status), &asked),
+        ..case.clone()
+    };
+    assert_eq!(waiting.status.level, Level::NationalRepresentative);
+    let answered = decide(
+        &waiting,
+        &c[0],
+        &Command::ProvideInformation {
+            answer: "Twaalf gezinnen.".into(),
+        },
+        t0() + Duration::days(3),
+        &p,
+    )
+    .unwrap();
+    assert_eq!(answered.to_state, CaseState::AtNationalRepresentative);
+    assert_eq!(answered.effect.assignee, Some(NR));
+    assert_eq!(answered.effect.deadline, Some(t0() + Duration::days(13)));
+}
+
+// ---- property tests over random sequences of actions ----
+
+fn actors() -> Vec<Principal> {
+    let mut v = cast();
+    v.push(principal(8, Role::NationalRepresentative, &[AREA]));
+    v.push(principal(9, Role::ProgrammeBureau, &["RTZ"]));
+    v.push(principal(10, Role::Professional, &[AREA]));
+    v
+}
+
+fn arb_command() -> impl Strategy<Value = Command> {
+    let text = prop_oneof![
+        Just(String::new()),
+        Just("Goede reden om dit te doen.".to_string()),
+        Just("BSN 111222333".to_string()),
+    ];
+    let outcome = prop::sample::select(Outcome::ALL.to_vec());
+    let funds = prop_oneof![
+        Just(None),
+        Just(Some(Decimal::new(12_345, 2))),
+        Just(Some(Decimal::ZERO))
+    ];
+    let target = prop::sample::select(CaseState::ALL.to_vec());
+    prop_oneof![
+        Just(Command::PickUp),
+        Just(Command::Release),
+        text.clone()
+            .prop_map(|question| Command::RequestInformation { question }),
+        text.clone()
+            .prop_map(|answer| Command::ProvideInformation { answer }),
+        text.clone()
+            .prop_map(|motivation| Command::Escalate { motivation }),
+        text.clone()
+            .prop_map(|motivation| Command::ReferBack { motivation }),
+        (outcome, text.clone(), funds).prop_map(|(outcome, explanation, funds_unlocked)| {
+            Command::Resolve {
+                outcome,
+                explanation,
+                funds_unlocked,
+            }
+        }),
+        text.clone()
+            .prop_map(|explanation| Command::CloseNoBreakthrough { explanation }),
+        text.clone().prop_map(|reason| Command::Reject { reason }),
+        (prop_oneof![Just(10i64), Just(11i64)], target).prop_map(|(id, state)| Command::Merge {
+            into: MergeTarget { id, state }
+        }),
+        text.clone().prop_map(|reason| Command::Withdraw { reason }),
+        text.prop_map(|reason| Command::Contest { reason }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn random_sequences_keep_the_invariants(
+        steps in prop::collection::vec((0usize..10, arb_command(), 0i64..20), 1..60)
+    ) {
+        let actors = actors();
+        let (mut case, mut events) = submitted();
+        let mut now = t0();
+        for (who, command, hours) in steps {
+            now += Duration::hours(hours * 12);
+            let p = &actors[who];
+            let before = case.status.clone();
+            match decide(&case, p, &command, now, &Policy::default()) {
+                Ok(e) => {
+                    prop_assert_eq!(e.from_state, Some(before.state));
+                    case.status = apply(Some(&before), &e);
+                    events.push(e);
+                    prop_assert_eq!(case.status.version, before.version + 1);
+                }
+                Err(_) => prop_assert_eq!(&case.status, &before),
+            }
+            let s = &case.status;
+            if let Some(level) = s.state.active_level() {
+                prop_assert_eq!(level, s.level, "level matches the state");
+                prop_assert!(s.deadline.is_some());
+            }
+            if s.state == CaseState::AwaitingInformation {
+                prop_assert!(s.paused_at.is_some());
+            }
+            if !s.state.is_open() {
+                prop_assert_eq!(s.deadline, None);
+            }
+            prop_assert!(s.highest_level >= s.level);
+            prop_assert_eq!(s.version as usize, events.len());
+            let rebuilt = replay(&events);
+            prop_assert_eq!(rebuilt.as_ref(), Some(s), "replay rebuilds the case");
+        }
+    }
+}
