@@ -1,1 +1,5 @@
-fn main() {}
+//! The `doorbraak` binary. Everything lives in `doorbraak-server`.
+
+fn main() -> std::process::ExitCode {
+    doorbraak_server::cli::main()
+}

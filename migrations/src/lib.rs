@@ -1,1 +1,21 @@
+//! Database migrations for Doorbraak (sea-orm-migration).
+//!
+//! **Invariant:** a migration that has landed is never edited; add a new one.
+//! Every migration runs in a transaction on every backend
+//! (`use_transaction() == Some(true)`), so a failed one leaves nothing behind.
+//! Timestamps are stored as integer milliseconds since the Unix epoch (UTC)
+//! and money as integer cents, so both compare and sum exactly on SQLite and
+//! PostgreSQL alike.
 
+pub use sea_orm_migration::prelude::*;
+
+mod m20261122_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261122_000001_initial::Migration)]
+    }
+}

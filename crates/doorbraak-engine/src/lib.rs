@@ -1,1 +1,184 @@
-//! doorbraak-engine
+//! The use cases of Doorbraak: load → decide (core) → save.
+//!
+//! Each public method of [`Engine`] is one thing a user can ask. It checks
+//! who is asking, reads what it needs from the [`Store`], lets
+//! [`doorbraak_core::decide`] rule, and writes the result in one
+//! transaction. It knows neither SQL nor GraphQL.
+//!
+//! **Invariants:**
+//! - a case outside the caller's read scope is reported exactly as a missing
+//!   one ([`EngineError::NotFound`]);
+//! - the caller's expected version is compared before anything is decided,
+//!   and the store guards the write with it again, so two actors on the same
+//!   version get exactly one success;
+//! - bearer tokens are 256-bit random strings stored as SHA-256 hashes; a
+//!   fast hash is enough for such tokens, and a short-lived in-memory cache
+//!   spares the database a lookup on every request.
+
+mod auth;
+mod cases;
+mod clock;
+mod error;
+
+pub use auth::{TOKEN_PREFIX, hash_token};
+pub use cases::{CommandInput, Page};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use error::EngineError;
+
+pub use doorbraak_store::{
+    Backend, CaseQuery, FocusAreaRow, MinistryRow, Store, StoreError, StoredEvent, UserRecord,
+};
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Instant;
+
+use doorbraak_core::{Policy, ReferenceData, Timestamp};
+
+/// Cached reference data (focus areas, ministries, service norms).
+#[derive(Debug, Clone, Default)]
+struct Reference {
+    areas: Vec<FocusAreaRow>,
+    ministries: Vec<MinistryRow>,
+    policy: Policy,
+}
+
+impl ReferenceData for Reference {
+    fn has_area(&self, code: &str) -> bool {
+        self.areas.iter().any(|a| a.code == code)
+    }
+    fn has_ministry(&self, code: &str) -> bool {
+        self.ministries.iter().any(|m| m.code == code)
+    }
+}
+
+/// The engine: shared by every request; cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    store: Store,
+    clock: Arc<dyn Clock>,
+    reference: Arc<RwLock<Reference>>,
+    tokens: Arc<RwLock<HashMap<String, (UserRecord, Instant)>>>,
+    changes: tokio::sync::broadcast::Sender<doorbraak_core::CaseId>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Builds an engine over a migrated store and loads the reference data.
+    pub async fn new(store: Store, clock: Arc<dyn Clock>) -> Result<Engine, EngineError> {
+        let engine = Engine {
+            store,
+            clock,
+            reference: Arc::default(),
+            tokens: Arc::default(),
+            changes: tokio::sync::broadcast::channel(1024).0,
+        };
+        engine.reload_reference().await?;
+        Ok(engine)
+    }
+
+    /// Re-reads focus areas, ministries and service norms from the database.
+    pub async fn reload_reference(&self) -> Result<(), EngineError> {
+        let fresh = Reference {
+            areas: self.store.focus_areas().await?,
+            ministries: self.store.ministries().await?,
+            policy: self.store.policy().await?,
+        };
+        *self.reference.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        Ok(())
+    }
+
+    fn reference(&self) -> Reference {
+        self.reference
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub fn policy(&self) -> Policy {
+        self.reference
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .policy
+            .clone()
+    }
+
+    pub fn focus_areas(&self) -> Vec<FocusAreaRow> {
+        self.reference
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .areas
+            .clone()
+    }
+
+    pub fn ministries(&self) -> Vec<MinistryRow> {
+        self.reference
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .ministries
+            .clone()
+    }
+
+    pub fn focus_area(&self, code: &str) -> Option<FocusAreaRow> {
+        self.reference
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .areas
+            .iter()
+            .find(|a| a.code == code)
+            .cloned()
+    }
+
+    pub fn ministry(&self, code: &str) -> Option<MinistryRow> {
+        self.reference
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .ministries
+            .iter()
+            .find(|m| m.code == code)
+            .cloned()
+    }
+
+    /// Ids of cases as they change through this instance.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<doorbraak_core::CaseId> {
+        self.changes.subscribe()
+    }
+
+    fn changed(&self, id: doorbraak_core::CaseId) {
+        // No receivers is fine: nobody is watching.
+        let _ = self.changes.send(id);
+    }
+
+    /// Sets a level's service norm (administrators only).
+    pub async fn set_service_norm(
+        &self,
+        level: doorbraak_core::Level,
+        days: i32,
+        auto_escalate: bool,
+    ) -> Result<(), EngineError> {
+        self.store
+            .set_service_norm(level, days, auto_escalate)
+            .await?;
+        self.reload_reference().await
+    }
+
+    /// Readiness: the database answers.
+    pub async fn ready(&self) -> Result<(), EngineError> {
+        Ok(self.store.ping().await?)
+    }
+}

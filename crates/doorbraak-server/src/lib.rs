@@ -1,1 +1,13 @@
-//! doorbraak-server
+//! The `doorbraak` service: HTTP, configuration, logging and the command line.
+//!
+//! [`app`] builds the axum router (GraphQL over HTTP and WebSocket,
+//! GraphiQL, health and readiness); [`Server::start`] runs it on a listener
+//! with graceful shutdown; [`cli`] is the command line. This crate is thin:
+//! everything a request does happens in the engine.
+
+pub mod cli;
+mod http;
+mod rate_limit;
+
+pub use http::{AppOptions, Server, app};
+pub use rate_limit::RateLimit;

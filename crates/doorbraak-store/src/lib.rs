@@ -1,1 +1,63 @@
-//! doorbraak-store
+//! Persistence for Doorbraak: sea-orm entities and repositories over SQLite
+//! (the embedded default) and PostgreSQL.
+//!
+//! **API boundary:** nothing outside this crate knows SQL. The engine hands
+//! in core values ([`doorbraak_core::Case`], [`doorbraak_core::Event`]) and
+//! gets core values back.
+//!
+//! **Invariants:**
+//! - every transition is one short transaction: the case row, guarded by
+//!   its version (`UPDATE … WHERE id = ? AND version = ?`), and the event
+//!   row commit together or not at all; zero rows updated is a
+//!   [`StoreError::VersionConflict`];
+//! - on SQLite all writes go through one writer connection (readers use a
+//!   separate pool), so a transaction never has to upgrade a read lock and
+//!   `SQLITE_BUSY` cannot surface from inside the process;
+//! - timestamps are integer milliseconds (UTC) and money integer cents.
+
+mod cases;
+mod connect;
+mod convert;
+pub mod entity;
+mod reference;
+mod users;
+
+pub use cases::{CaseQuery, StoredEvent};
+pub use connect::Backend;
+pub use reference::{FocusAreaRow, MinistryRow};
+pub use users::{NewUser, UserRecord};
+
+use sea_orm::DatabaseConnection;
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The case changed since the caller read it.
+    #[error("the case was changed by someone else")]
+    VersionConflict,
+    /// A unique key is already taken (e.g. a token hash).
+    #[error("duplicate: {0}")]
+    Duplicate(String),
+    /// The database URL or file cannot be used.
+    #[error("{0}")]
+    Config(String),
+    /// A stored value that the core cannot read back.
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Db(#[from] sea_orm::DbErr),
+}
+
+/// The database, with separate reader and writer handles.
+#[derive(Clone, Debug)]
+pub struct Store {
+    read: DatabaseConnection,
+    write: DatabaseConnection,
+    backend: Backend,
+}
+
+impl Store {
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+}

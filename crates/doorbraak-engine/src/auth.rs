@@ -1,0 +1,185 @@
+//! Users and bearer tokens.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use doorbraak_core::{AreaCode, MinistryCode, Role, Text};
+use doorbraak_store::NewUser;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+use crate::{Engine, EngineError, UserRecord};
+
+/// Every token starts with this, so a leaked one is easy to recognise.
+pub const TOKEN_PREFIX: &str = "dbk_";
+
+/// How long a resolved token is trusted without asking the database.
+const TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
+const TOKEN_CACHE_MAX: usize = 10_000;
+
+/// The SHA-256 of a token, in hex: the only form in which tokens are stored.
+pub fn hash_token(token: &str) -> String {
+    let digest = Sha256::digest(token.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
+impl Engine {
+    /// Resolves a bearer token to its user.
+    pub async fn authenticate(&self, token: &str) -> Result<UserRecord, EngineError> {
+        let token = token.trim();
+        if !token.starts_with(TOKEN_PREFIX) || token.len() > 100 {
+            return Err(EngineError::Unauthenticated);
+        }
+        let hash = hash_token(token);
+        if let Some((user, at)) = self
+            .tokens
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&hash)
+        {
+            if at.elapsed() < TOKEN_CACHE_TTL {
+                return Ok(user.clone());
+            }
+        }
+        let user = self
+            .store
+            .user_by_token_hash(&hash)
+            .await?
+            .ok_or(EngineError::Unauthenticated)?;
+        let mut cache = self.tokens.write().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= TOKEN_CACHE_MAX {
+            cache.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
+        }
+        cache.insert(hash, (user.clone(), Instant::now()));
+        Ok(user)
+    }
+
+    /// Creates a user and returns them with their token (shown once, never stored).
+    pub async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        areas: &[String],
+        ministry: Option<&str>,
+    ) -> Result<(UserRecord, String), EngineError> {
+        let name = Text::parse("name", name, 2, 200)?.into_string();
+        let mut codes = Vec::new();
+        for a in areas {
+            let code = AreaCode::parse("areas", a)?;
+            if self.focus_area(code.as_str()).is_none() {
+                return Err(EngineError::validation(
+                    "areas",
+                    format!("{} is not a known focus area", code.as_str()),
+                ));
+            }
+            codes.push(code.as_str().to_owned());
+        }
+        codes.sort();
+        codes.dedup();
+        let ministry = match ministry.map(str::trim).filter(|m| !m.is_empty()) {
+            None => None,
+            Some(m) => {
+                let code = MinistryCode::parse("ministry", m)?;
+                let Some(row) = self.ministry(code.as_str()) else {
+                    return Err(EngineError::validation(
+                        "ministry",
+                        format!("{} is not a known ministry", code.as_str()),
+                    ));
+                };
+                if role == Role::NationalRepresentative && !row.provides_representative {
+                    return Err(EngineError::validation(
+                        "ministry",
+                        format!("{} does not provide national representatives", row.code),
+                    ));
+                }
+                Some(row.code)
+            }
+        };
+        check_role_shape(role, &codes, ministry.as_deref())?;
+        let token = new_token();
+        let user = self
+            .store
+            .create_user(
+                &NewUser {
+                    name,
+                    role,
+                    areas: codes,
+                    ministry,
+                    token_hash: hash_token(&token),
+                },
+                self.now(),
+            )
+            .await?;
+        tracing::info!(user.id = user.id, role = %user.role, "user created");
+        Ok((user, token))
+    }
+
+    /// On a database without users, creates the first administrator and
+    /// returns their token; otherwise `None`.
+    pub async fn bootstrap_administrator(&self) -> Result<Option<String>, EngineError> {
+        if self.store.count_users().await? > 0 {
+            return Ok(None);
+        }
+        let (_, token) = self
+            .create_user("Administrator", Role::Administrator, &[], None)
+            .await?;
+        Ok(Some(token))
+    }
+
+    /// Users by id, for display (no scope: names and roles are not secret
+    /// to colleagues on the same case).
+    pub async fn users(&self, ids: &[i64]) -> Result<Vec<UserRecord>, EngineError> {
+        Ok(self.store.users_by_ids(ids).await?)
+    }
+
+    /// Every user (administrators only).
+    pub async fn all_users(&self, caller: &UserRecord) -> Result<Vec<UserRecord>, EngineError> {
+        if caller.role != Role::Administrator {
+            return Err(EngineError::Forbidden(
+                "only administrators list users".into(),
+            ));
+        }
+        Ok(self.store.all_users().await?)
+    }
+}
+
+/// Which areas and ministry each role needs (DOMAIN.md, roles).
+fn check_role_shape(
+    role: Role,
+    areas: &[String],
+    ministry: Option<&str>,
+) -> Result<(), EngineError> {
+    match role {
+        Role::ProgrammeBureau if areas.is_empty() => Err(EngineError::validation(
+            "areas",
+            "a programme bureau member works in at least one focus area",
+        )),
+        Role::AllianceSecretary if areas.len() != 1 => Err(EngineError::validation(
+            "areas",
+            "an alliance secretary serves exactly one focus area",
+        )),
+        Role::NationalRepresentative if areas.is_empty() => Err(EngineError::validation(
+            "areas",
+            "a national representative sits in at least one focus area",
+        )),
+        Role::NationalRepresentative | Role::MinistryAnalyst if ministry.is_none() => Err(
+            EngineError::validation("ministry", "this role belongs to a ministry; give its code"),
+        ),
+        Role::BreakthroughSecretariat | Role::Administrator | Role::MinistryAnalyst
+            if !areas.is_empty() =>
+        {
+            Err(EngineError::validation(
+                "areas",
+                "this role is national and has no focus areas",
+            ))
+        }
+        _ => Ok(()),
+    }
+}

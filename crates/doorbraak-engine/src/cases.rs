@@ -1,0 +1,211 @@
+//! Case use cases: submit, act, read, list.
+
+use doorbraak_core::{
+    Case, CaseAction, CaseId, CaseReference, Command, MergeTarget, NewCase, Outcome, Principal,
+    SubmitInput, available_actions, decide, may_read, read_scope, submission_event,
+};
+use doorbraak_store::CaseQuery;
+use rust_decimal::Decimal;
+
+use crate::{Engine, EngineError, StoredEvent};
+
+/// A command as it arrives from a client: like [`Command`], but a merge
+/// names its target by id only.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommandInput {
+    PickUp,
+    Release,
+    RequestInformation {
+        question: String,
+    },
+    ProvideInformation {
+        answer: String,
+    },
+    Escalate {
+        motivation: String,
+    },
+    ReferBack {
+        motivation: String,
+    },
+    Resolve {
+        outcome: Outcome,
+        explanation: String,
+        funds_unlocked: Option<Decimal>,
+    },
+    CloseNoBreakthrough {
+        explanation: String,
+    },
+    Reject {
+        reason: String,
+    },
+    Merge {
+        into: CaseId,
+    },
+    Withdraw {
+        reason: String,
+    },
+    Contest {
+        reason: String,
+    },
+}
+
+/// One page of a list, newest first.
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub cases: Vec<Case>,
+    pub has_next: bool,
+}
+
+/// The largest page a client may ask for.
+pub const MAX_PAGE: u64 = 100;
+
+impl Engine {
+    /// A professional submits a case.
+    #[tracing::instrument(skip_all, fields(user.id = p.id))]
+    pub async fn submit(&self, p: &Principal, input: &SubmitInput) -> Result<Case, EngineError> {
+        let new = NewCase::parse(p, input, &self.reference())?;
+        let event = submission_event(p, self.now(), &self.policy());
+        let case = self.store.insert_case(&new, p.id, &event).await?;
+        tracing::info!(case.id = case.id, case.reference = %case.facts.reference, "case submitted");
+        self.changed(case.id);
+        Ok(case)
+    }
+
+    /// Takes one action on a case, on the version the caller last saw.
+    #[tracing::instrument(skip_all, fields(user.id = p.id, case.id = id, action))]
+    pub async fn act(
+        &self,
+        p: &Principal,
+        id: CaseId,
+        expected_version: i32,
+        input: CommandInput,
+    ) -> Result<Case, EngineError> {
+        let case = self
+            .readable_case(p, id)
+            .await?
+            .ok_or(EngineError::NotFound("case"))?;
+        if case.status.version != expected_version {
+            return Err(EngineError::VersionConflict);
+        }
+        let command = match input {
+            CommandInput::PickUp => Command::PickUp,
+            CommandInput::Release => Command::Release,
+            CommandInput::RequestInformation { question } => {
+                Command::RequestInformation { question }
+            }
+            CommandInput::ProvideInformation { answer } => Command::ProvideInformation { answer },
+            CommandInput::Escalate { motivation } => Command::Escalate { motivation },
+            CommandInput::ReferBack { motivation } => Command::ReferBack { motivation },
+            CommandInput::Resolve {
+                outcome,
+                explanation,
+                funds_unlocked,
+            } => Command::Resolve {
+                outcome,
+                explanation,
+                funds_unlocked,
+            },
+            CommandInput::CloseNoBreakthrough { explanation } => {
+                Command::CloseNoBreakthrough { explanation }
+            }
+            CommandInput::Reject { reason } => Command::Reject { reason },
+            CommandInput::Merge { into } => {
+                // Check the actor's right to merge before looking at the target.
+                let now = self.now();
+                doorbraak_core::guard(&case, p, CaseAction::Merge, now, &self.policy())?;
+                let target = self
+                    .readable_case(p, into)
+                    .await?
+                    .ok_or(EngineError::NotFound("case to merge into"))?;
+                Command::Merge {
+                    into: MergeTarget {
+                        id: target.id,
+                        state: target.status.state,
+                    },
+                }
+            }
+            CommandInput::Withdraw { reason } => Command::Withdraw { reason },
+            CommandInput::Contest { reason } => Command::Contest { reason },
+        };
+        tracing::Span::current().record("action", command.action().as_str());
+        let event = decide(&case, p, &command, self.now(), &self.policy())?;
+        let status = self.store.record_transition(&case, &event).await?;
+        tracing::info!(version = status.version, state = %status.state, "case moved");
+        self.changed(case.id);
+        Ok(Case { status, ..case })
+    }
+
+    async fn readable_case(&self, p: &Principal, id: CaseId) -> Result<Option<Case>, EngineError> {
+        Ok(self.store.case_by_id(id).await?.filter(|c| may_read(p, c)))
+    }
+
+    /// A case by id; `None` when missing or outside the caller's scope.
+    pub async fn case(&self, p: &Principal, id: CaseId) -> Result<Option<Case>, EngineError> {
+        self.readable_case(p, id).await
+    }
+
+    /// A case by its reference (`ZDO-2026-0042`), in any case; `None` when
+    /// missing or outside the caller's scope.
+    pub async fn case_by_reference(
+        &self,
+        p: &Principal,
+        reference: &str,
+    ) -> Result<Option<Case>, EngineError> {
+        let Some(r) = CaseReference::parse(reference) else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .case_by_reference(r.as_str())
+            .await?
+            .filter(|c| may_read(p, c)))
+    }
+
+    /// Several cases by id, keeping only those the caller may read.
+    pub async fn cases_by_ids(
+        &self,
+        p: &Principal,
+        ids: &[CaseId],
+    ) -> Result<Vec<Case>, EngineError> {
+        Ok(self
+            .store
+            .cases_by_ids(ids)
+            .await?
+            .into_iter()
+            .filter(|c| may_read(p, c))
+            .collect())
+    }
+
+    /// A page of the cases the caller may read, newest first.
+    pub async fn list_cases(
+        &self,
+        p: &Principal,
+        query: &CaseQuery,
+        after: Option<CaseId>,
+        first: u64,
+    ) -> Result<Page, EngineError> {
+        if first > MAX_PAGE {
+            return Err(EngineError::validation(
+                "first",
+                format!("must be at most {MAX_PAGE}"),
+            ));
+        }
+        let mut cases = self
+            .store
+            .list_cases(&read_scope(p), query, after, first + 1)
+            .await?;
+        let has_next = cases.len() as u64 > first;
+        cases.truncate(first as usize);
+        Ok(Page { cases, has_next })
+    }
+
+    /// The logs of several cases the caller has already been allowed to read.
+    pub async fn events_of(&self, ids: &[CaseId]) -> Result<Vec<StoredEvent>, EngineError> {
+        Ok(self.store.events_of(ids).await?)
+    }
+
+    /// What the caller may do to a case now.
+    pub fn available_actions(&self, p: &Principal, case: &Case) -> Vec<CaseAction> {
+        available_actions(case, p, self.now(), &self.policy())
+    }
+}

@@ -1,0 +1,270 @@
+//! Mutations. Each case mutation takes the version the caller last saw.
+
+use async_graphql::{Context, ID, Object};
+use doorbraak_core as core;
+use doorbraak_engine::CommandInput;
+
+use crate::errors::{ApiResult, ErrorCode, to_gql, validation};
+use crate::query::parse_id;
+use crate::types::{
+    Case, CreateUserInput, CreatedUser, Level, ResolveCaseInput, ServiceNorm, SubmitCaseInput,
+    User, caller, engine,
+};
+
+pub struct MutationRoot;
+
+async fn act(
+    ctx: &Context<'_>,
+    id: &ID,
+    expected_version: i32,
+    cmd: CommandInput,
+) -> ApiResult<Case> {
+    let me = caller(ctx)?.principal();
+    let id = parse_id(id).ok_or_else(|| ErrorCode::NotFound.error("case not found"))?;
+    let case = engine(ctx)
+        .act(&me, id, expected_version, cmd)
+        .await
+        .map_err(to_gql)?;
+    Ok(Case(case))
+}
+
+#[Object]
+impl MutationRoot {
+    /// A professional submits a blocking rule.
+    async fn submit_case(&self, ctx: &Context<'_>, input: SubmitCaseInput) -> ApiResult<Case> {
+        let me = caller(ctx)?.principal();
+        let input = core::SubmitInput {
+            title: input.title,
+            description: input.description,
+            focus_area: input.focus_area,
+            domains: input.domains.into_iter().map(Into::into).collect(),
+            rule_citation: input.rule.citation,
+            rule_bwb_id: input.rule.bwb_id,
+            rule_scope: Some(input.rule.scope.into()),
+            rule_owning_ministry: input.rule.owning_ministry,
+            desired_action: input.desired_action,
+            households_affected: input.households_affected,
+            estimated_cost: input.estimated_cost.map(|m| m.0),
+            urgency: input.urgency.into(),
+        };
+        Ok(Case(engine(ctx).submit(&me, &input).await.map_err(to_gql)?))
+    }
+
+    async fn pick_up_case(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+    ) -> ApiResult<Case> {
+        act(ctx, &id, expected_version, CommandInput::PickUp).await
+    }
+
+    async fn release_case(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+    ) -> ApiResult<Case> {
+        act(ctx, &id, expected_version, CommandInput::Release).await
+    }
+
+    /// Pauses the level's clock until the submitter answers.
+    async fn request_information(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        question: String,
+    ) -> ApiResult<Case> {
+        act(
+            ctx,
+            &id,
+            expected_version,
+            CommandInput::RequestInformation { question },
+        )
+        .await
+    }
+
+    async fn provide_information(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        answer: String,
+    ) -> ApiResult<Case> {
+        act(
+            ctx,
+            &id,
+            expected_version,
+            CommandInput::ProvideInformation { answer },
+        )
+        .await
+    }
+
+    async fn escalate_case(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        motivation: String,
+    ) -> ApiResult<Case> {
+        act(
+            ctx,
+            &id,
+            expected_version,
+            CommandInput::Escalate { motivation },
+        )
+        .await
+    }
+
+    async fn refer_back_case(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        motivation: String,
+    ) -> ApiResult<Case> {
+        act(
+            ctx,
+            &id,
+            expected_version,
+            CommandInput::ReferBack { motivation },
+        )
+        .await
+    }
+
+    async fn resolve_case(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        input: ResolveCaseInput,
+    ) -> ApiResult<Case> {
+        let cmd = CommandInput::Resolve {
+            outcome: input.outcome.into(),
+            explanation: input.explanation,
+            funds_unlocked: input.funds_unlocked.map(|m| m.0),
+        };
+        act(ctx, &id, expected_version, cmd).await
+    }
+
+    async fn close_case_without_breakthrough(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        explanation: String,
+    ) -> ApiResult<Case> {
+        act(
+            ctx,
+            &id,
+            expected_version,
+            CommandInput::CloseNoBreakthrough { explanation },
+        )
+        .await
+    }
+
+    /// Programme bureau: not a blocking rule.
+    async fn reject_case(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        reason: String,
+    ) -> ApiResult<Case> {
+        act(ctx, &id, expected_version, CommandInput::Reject { reason }).await
+    }
+
+    /// Programme bureau: the case duplicates `intoId`.
+    async fn merge_case(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        into_id: ID,
+    ) -> ApiResult<Case> {
+        let into = parse_id(&into_id)
+            .ok_or_else(|| ErrorCode::NotFound.error("case to merge into not found"))?;
+        act(ctx, &id, expected_version, CommandInput::Merge { into }).await
+    }
+
+    async fn withdraw_case(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        reason: String,
+    ) -> ApiResult<Case> {
+        act(
+            ctx,
+            &id,
+            expected_version,
+            CommandInput::Withdraw { reason },
+        )
+        .await
+    }
+
+    /// The submitter contests a decision within 30 days; the case returns to
+    /// the level that decided it.
+    async fn contest_resolution(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        reason: String,
+    ) -> ApiResult<Case> {
+        act(ctx, &id, expected_version, CommandInput::Contest { reason }).await
+    }
+
+    /// Administrators create users; the token is shown in the answer only.
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateUserInput,
+    ) -> ApiResult<CreatedUser> {
+        let me = caller(ctx)?;
+        if me.role != core::Role::Administrator {
+            return Err(ErrorCode::Forbidden.error("only administrators create users"));
+        }
+        let (user, token) = engine(ctx)
+            .create_user(
+                &input.name,
+                input.role.into(),
+                &input.areas,
+                input.ministry.as_deref(),
+            )
+            .await
+            .map_err(to_gql)?;
+        Ok(CreatedUser {
+            user: User(user),
+            token,
+        })
+    }
+
+    /// Administrators set a level's service norm (applies to deadlines set
+    /// from now on).
+    async fn set_service_norm(
+        &self,
+        ctx: &Context<'_>,
+        level: Level,
+        days: i32,
+        #[graphql(default)] auto_escalate: bool,
+    ) -> ApiResult<ServiceNorm> {
+        let me = caller(ctx)?;
+        if me.role != core::Role::Administrator {
+            return Err(ErrorCode::Forbidden.error("only administrators set service norms"));
+        }
+        if !(1..=365).contains(&days) {
+            return Err(validation("days", "must be between 1 and 365"));
+        }
+        engine(ctx)
+            .set_service_norm(level.into(), days, auto_escalate)
+            .await
+            .map_err(to_gql)?;
+        Ok(ServiceNorm {
+            level,
+            days,
+            auto_escalate,
+        })
+    }
+}

@@ -1,0 +1,188 @@
+//! Queries.
+
+use async_graphql::{Context, ID, Object};
+use base64::Engine as _;
+use doorbraak_core as core;
+use doorbraak_engine::CaseQuery;
+
+use crate::errors::{ApiResult, ErrorCode, to_gql, validation};
+use crate::types::{
+    Case, CaseConnection, CaseEdge, CaseFilter, FocusArea, Ministry, PageInfo, ServiceNorm, User,
+    caller, engine,
+};
+
+pub struct QueryRoot;
+
+/// Default and largest page sizes of `cases`.
+const DEFAULT_PAGE: i32 = 20;
+
+pub(crate) fn parse_id(id: &ID) -> Option<core::CaseId> {
+    id.parse::<i64>().ok().filter(|v| *v > 0)
+}
+
+fn cursor(id: core::CaseId) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("case:{id}"))
+}
+
+fn parse_cursor(s: &str) -> Option<core::CaseId> {
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s)
+        .ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    text.strip_prefix("case:")?.parse().ok()
+}
+
+#[Object]
+impl QueryRoot {
+    /// The caller.
+    async fn me(&self, ctx: &Context<'_>) -> ApiResult<User> {
+        Ok(User(caller(ctx)?.clone()))
+    }
+
+    /// One case, by id or by reference (give exactly one). Null when it does
+    /// not exist or is outside your scope: the two are indistinguishable.
+    async fn case(
+        &self,
+        ctx: &Context<'_>,
+        id: Option<ID>,
+        reference: Option<String>,
+    ) -> ApiResult<Option<Case>> {
+        let me = caller(ctx)?.principal();
+        let e = engine(ctx);
+        let found = match (id, reference) {
+            (Some(id), None) => match parse_id(&id) {
+                Some(id) => e.case(&me, id).await,
+                None => Ok(None),
+            },
+            (None, Some(r)) => e.case_by_reference(&me, &r).await,
+            _ => {
+                return Err(validation(
+                    "id",
+                    "give either id or reference, not both or neither",
+                ));
+            }
+        };
+        Ok(found.map_err(to_gql)?.map(Case))
+    }
+
+    /// The cases you may see, newest first, as a Relay connection.
+    #[graphql(
+        complexity = "first.unwrap_or(DEFAULT_PAGE).clamp(1, 100) as usize * child_complexity"
+    )]
+    async fn cases(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<CaseFilter>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The endCursor of the previous page.")] after: Option<String>,
+    ) -> ApiResult<CaseConnection> {
+        let me = caller(ctx)?;
+        let e = engine(ctx);
+        let first = first.unwrap_or(DEFAULT_PAGE);
+        if !(1..=100).contains(&first) {
+            return Err(validation("first", "must be between 1 and 100"));
+        }
+        let after = match after.as_deref() {
+            None => None,
+            Some(c) => Some(
+                parse_cursor(c)
+                    .ok_or_else(|| validation("after", "is not a cursor of this list"))?,
+            ),
+        };
+        let f = filter.unwrap_or_default();
+        let mut areas = Vec::new();
+        for a in f.focus_areas.unwrap_or_default() {
+            let code =
+                core::AreaCode::parse("filter.focusAreas", &a).map_err(|r| to_gql(r.into()))?;
+            areas.push(code.as_str().to_owned());
+        }
+        let query = CaseQuery {
+            states: f
+                .states
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            levels: f
+                .levels
+                .unwrap_or_default()
+                .into_iter()
+                .map(Into::into)
+                .collect(),
+            areas,
+            assignee: f.assigned_to_me.unwrap_or(false).then_some(me.id),
+            overdue_at: f.overdue.unwrap_or(false).then(|| e.now()),
+            urgency: f.urgency.map(Into::into),
+        };
+        let page = e
+            .list_cases(&me.principal(), &query, after, first as u64)
+            .await
+            .map_err(to_gql)?;
+        let edges: Vec<CaseEdge> = page
+            .cases
+            .into_iter()
+            .map(|c| CaseEdge {
+                cursor: cursor(c.id),
+                node: Case(c),
+            })
+            .collect();
+        Ok(CaseConnection {
+            page_info: PageInfo {
+                has_next_page: page.has_next,
+                has_previous_page: after.is_some(),
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+        })
+    }
+
+    /// The 20 urban focus areas (and any an administrator added).
+    async fn focus_areas(&self, ctx: &Context<'_>) -> ApiResult<Vec<FocusArea>> {
+        caller(ctx)?;
+        Ok(engine(ctx)
+            .focus_areas()
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The ministries that own rules.
+    async fn ministries(&self, ctx: &Context<'_>) -> ApiResult<Vec<Ministry>> {
+        caller(ctx)?;
+        Ok(engine(ctx)
+            .ministries()
+            .into_iter()
+            .map(Into::into)
+            .collect())
+    }
+
+    /// The service norm of each level.
+    async fn service_norms(&self, ctx: &Context<'_>) -> ApiResult<Vec<ServiceNorm>> {
+        caller(ctx)?;
+        let policy = engine(ctx).policy();
+        Ok(core::Level::ALL
+            .iter()
+            .map(|l| ServiceNorm {
+                level: (*l).into(),
+                days: policy.norm_days[*l as usize] as i32,
+                auto_escalate: policy.auto_escalate[*l as usize],
+            })
+            .collect())
+    }
+
+    /// Every user (administrators only).
+    async fn users(&self, ctx: &Context<'_>) -> ApiResult<Vec<User>> {
+        let me = caller(ctx)?;
+        if me.role != core::Role::Administrator {
+            return Err(ErrorCode::Forbidden.error("only administrators list users"));
+        }
+        Ok(engine(ctx)
+            .all_users(me)
+            .await
+            .map_err(to_gql)?
+            .into_iter()
+            .map(User)
+            .collect())
+    }
+}

@@ -1,0 +1,53 @@
+//! Subscriptions (graphql-transport-ws on `/graphql/ws`).
+
+use async_graphql::{Context, ID, Subscription};
+use futures_util::Stream;
+use futures_util::stream::StreamExt;
+
+use crate::errors::ErrorCode;
+use crate::query::parse_id;
+use crate::types::{Case, caller, engine};
+
+pub struct SubscriptionRoot;
+
+#[Subscription]
+impl SubscriptionRoot {
+    /// The case, each time it changes (through this server instance). Ends
+    /// silently if you cannot see the case.
+    async fn case_updated(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> async_graphql::Result<impl Stream<Item = Case> + use<>> {
+        let me = caller(ctx)?.principal();
+        let id = parse_id(&id).ok_or_else(|| ErrorCode::NotFound.error("case not found"))?;
+        let e = engine(ctx).clone();
+        if e.case(&me, id).await.ok().flatten().is_none() {
+            return Err(ErrorCode::NotFound.error("case not found"));
+        }
+        let changes = tokio_stream_from(e.subscribe());
+        Ok(changes
+            .filter(move |changed| futures_util::future::ready(*changed == id))
+            .then(move |_| {
+                let e = e.clone();
+                let me = me.clone();
+                async move { e.case(&me, id).await.ok().flatten() }
+            })
+            .take_while(|c| futures_util::future::ready(c.is_some()))
+            .filter_map(|c| futures_util::future::ready(c.map(Case))))
+    }
+}
+
+/// A broadcast receiver as a stream; a lagging receiver skips what it missed.
+fn tokio_stream_from(rx: tokio::sync::broadcast::Receiver<i64>) -> impl Stream<Item = i64> {
+    use tokio::sync::broadcast::error::RecvError;
+    futures_util::stream::unfold(rx, |mut rx| async move {
+        loop {
+            match rx.recv().await {
+                Ok(id) => return Some((id, rx)),
+                Err(RecvError::Lagged(_)) => continue,
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    })
+}

@@ -1,0 +1,236 @@
+//! The command line: `serve`, `migrate`, `user create`, `schema`.
+//!
+//! Standard output carries only what a command produces (a token, the
+//! schema); logs go to standard error. A failure to start is one line.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, anyhow};
+use clap::{Args, Parser, Subcommand};
+use doorbraak_core::Role;
+use doorbraak_engine::{Engine, SystemClock};
+use doorbraak_store::Store;
+use tokio::net::TcpListener;
+
+use crate::{AppOptions, RateLimit, Server, app};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "doorbraak",
+    version,
+    about = "Doorbraak: carries breakthrough cases up the escalation ladder"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+struct DbArgs {
+    /// Database: sqlite://PATH (the default, created if missing) or postgres://…
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://doorbraak.db")]
+    database_url: String,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the service (migrations are applied on start).
+    Serve {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Address to listen on.
+        #[arg(long, env = "DOORBRAAK_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Requests per second allowed per user.
+        #[arg(long, env = "DOORBRAAK_RATE_LIMIT", default_value_t = 50.0)]
+        rate_limit: f64,
+        /// Burst of requests allowed per user above the steady rate.
+        #[arg(long, env = "DOORBRAAK_RATE_BURST", default_value_t = 200.0)]
+        rate_burst: f64,
+    },
+    /// Apply pending migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create a user and print their token (once) on standard output.
+    Create {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        name: String,
+        /// A role, in any case, with _ or - (national-representative).
+        #[arg(long)]
+        role: String,
+        /// Focus area code; repeat for several.
+        #[arg(long = "area")]
+        areas: Vec<String>,
+        /// Ministry code.
+        #[arg(long)]
+        ministry: Option<String>,
+    },
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("DOORBRAAK_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+async fn open(url: &str) -> Result<Engine> {
+    let store = Store::connect(url).await.map_err(|e| anyhow!("{e}"))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| anyhow!("cannot apply migrations: {e}"))?;
+    Engine::new(store, Arc::new(SystemClock))
+        .await
+        .map_err(|e| anyhow!("cannot load reference data: {e}"))
+}
+
+/// Writes one line to standard output (tokens, the schema).
+fn out(line: &str) -> Result<()> {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "{line}")?;
+    stdout.flush()?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Serve {
+            db,
+            addr,
+            rate_limit,
+            rate_burst,
+        } => {
+            let addr: SocketAddr = addr.parse().with_context(|| {
+                format!("invalid listen address `{addr}` (expected HOST:PORT, e.g. 127.0.0.1:8080)")
+            })?;
+            if !(rate_limit > 0.0 && rate_burst >= 1.0) {
+                return Err(anyhow!(
+                    "the rate limit must be above 0 and the burst at least 1"
+                ));
+            }
+            let engine = open(&db.database_url).await?;
+            if let Some(token) = engine
+                .bootstrap_administrator()
+                .await
+                .map_err(|e| anyhow!("cannot create the first administrator: {e}"))?
+            {
+                tracing::warn!(
+                    "no users yet: created an administrator; their token is printed on standard output, once"
+                );
+                out(&token)?;
+            }
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
+            let options = AppOptions {
+                rate_limit: RateLimit {
+                    per_second: rate_limit,
+                    burst: rate_burst,
+                },
+            };
+            let server = Server::start(listener, app(engine, &options))?;
+            tracing::info!(addr = %server.addr, "doorbraak is listening; GraphiQL on /graphql");
+            server.run_until(shutdown_signal()).await?;
+            tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Migrate { db } => {
+            open(&db.database_url).await?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Create {
+                    db,
+                    name,
+                    role,
+                    areas,
+                    ministry,
+                },
+        } => {
+            let role = Role::parse_lenient(&role).map_err(|e| {
+                anyhow!("{e}; use one of professional, programme-bureau, alliance-secretary, national-representative, breakthrough-secretariat, ministry-analyst, administrator")
+            })?;
+            let engine = open(&db.database_url).await?;
+            let (user, token) = engine
+                .create_user(&name, role, &areas, ministry.as_deref())
+                .await
+                .map_err(|e| anyhow!("{e}"))?;
+            tracing::info!(
+                user.id = user.id,
+                "user created; the token is printed on standard output, once"
+            );
+            out(&token)
+        }
+        Command::Schema => out(doorbraak_graphql::sdl().trim_end()),
+    }
+}
+
+/// The binary's entry point. Returns the process exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("doorbraak: error: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            let line = format!("{e:#}").replace('\n', " ");
+            eprintln!("doorbraak: error: {line}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

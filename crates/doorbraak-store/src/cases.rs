@@ -1,0 +1,290 @@
+//! The case repository: submission, transitions, lookups and lists.
+
+use chrono::Datelike;
+use doorbraak_core::{
+    Case, CaseId, CaseReference, CaseState, Event, Level, NewCase, ReadScope, Status, Timestamp,
+    Urgency, UserId, apply,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    TransactionTrait,
+};
+
+use crate::convert::{
+    case_from_row, domains_to_text, effect_to_json, event_from_row, ms, set_status,
+};
+use crate::entity::{case, case_event};
+use crate::{Store, StoreError};
+
+/// One event of a case's log, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub case_id: CaseId,
+    pub sequence: i32,
+    pub event: Event,
+}
+
+/// Filters of a case list. Empty vectors and `None` mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CaseQuery {
+    pub states: Vec<CaseState>,
+    pub levels: Vec<Level>,
+    pub areas: Vec<String>,
+    pub assignee: Option<UserId>,
+    /// Only open cases at a level whose deadline is before this instant.
+    pub overdue_at: Option<Timestamp>,
+    pub urgency: Option<Urgency>,
+}
+
+const ACTIVE: [CaseState; 4] = [
+    CaseState::AtProgrammeBureau,
+    CaseState::AtAlliance,
+    CaseState::AtNationalRepresentative,
+    CaseState::AtBreakthroughMeeting,
+];
+
+fn names<T: Copy>(v: &[T], f: impl Fn(T) -> &'static str) -> Vec<String> {
+    v.iter().map(|x| f(*x).to_owned()).collect()
+}
+
+fn event_row(case_id: CaseId, sequence: i32, e: &Event) -> case_event::ActiveModel {
+    case_event::ActiveModel {
+        case_id: Set(case_id),
+        sequence: Set(sequence),
+        action: Set(e.action.as_str().to_owned()),
+        from_state: Set(e.from_state.map(|s| s.as_str().to_owned())),
+        to_state: Set(e.to_state.as_str().to_owned()),
+        actor_id: Set(e.actor),
+        actor_role: Set(e.actor_role.as_str().to_owned()),
+        note: Set(e.note.clone()),
+        at: Set(ms(e.at)),
+        effect: Set(effect_to_json(&e.effect)),
+        ..Default::default()
+    }
+}
+
+/// The condition that keeps a list inside a reader's scope.
+fn scope_condition(scope: &ReadScope) -> Condition {
+    match scope {
+        ReadScope::All => Condition::all(),
+        ReadScope::SubmittedBy(id) => Condition::all().add(case::Column::SubmittedBy.eq(*id)),
+        ReadScope::Areas(areas) => {
+            Condition::all().add(case::Column::FocusArea.is_in(areas.iter().cloned()))
+        }
+        ReadScope::ReachedLevel(level) => {
+            // Levels are ordered; list the ones at or above.
+            let at_or_above: Vec<String> = Level::ALL
+                .iter()
+                .filter(|l| **l >= *level)
+                .map(|l| l.as_str().to_owned())
+                .collect();
+            Condition::all().add(case::Column::HighestLevel.is_in(at_or_above))
+        }
+        ReadScope::Nothing => Condition::any(),
+    }
+}
+
+impl Store {
+    /// Stores a new case and its submission event in one transaction, and
+    /// gives it the next reference of its area and year.
+    pub async fn insert_case(
+        &self,
+        new: &NewCase,
+        submitted_by: UserId,
+        event: &Event,
+    ) -> Result<Case, StoreError> {
+        let now = event.at;
+        let year = now.year();
+        let status: Status = apply(None, event);
+        let txn = self.write.begin().await?;
+        let seq = next_reference(&txn, new.focus_area.as_str(), year).await?;
+        let reference = CaseReference::new(&new.focus_area, year, seq);
+        let mut row = case::ActiveModel {
+            reference: Set(reference.as_str().to_owned()),
+            title: Set(new.title.clone()),
+            description: Set(new.description.clone()),
+            focus_area: Set(new.focus_area.as_str().to_owned()),
+            domains: Set(domains_to_text(&new.domains)),
+            rule_citation: Set(new.rule.citation.clone()),
+            rule_bwb_id: Set(new.rule.bwb_id.clone()),
+            rule_scope: Set(new.rule.scope.as_str().to_owned()),
+            rule_ministry: Set(new.rule.owning_ministry.clone()),
+            desired_action: Set(new.desired_action.clone()),
+            households_affected: Set(new.households_affected),
+            estimated_cost_cents: Set(new.estimated_cost.map(|e| e.cents())),
+            urgency: Set(new.urgency.as_str().to_owned()),
+            submitted_by: Set(submitted_by),
+            created_at: Set(ms(now)),
+            ..Default::default()
+        };
+        set_status(&mut row, &status);
+        let inserted = case::Entity::insert(row).exec_with_returning(&txn).await?;
+        case_event::Entity::insert(event_row(inserted.id, status.version, event))
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        case_from_row(inserted)
+    }
+
+    /// Records one transition: the case row, guarded by the version the
+    /// decision was taken on, and the event, in one transaction.
+    pub async fn record_transition(
+        &self,
+        before: &Case,
+        event: &Event,
+    ) -> Result<Status, StoreError> {
+        let after = apply(Some(&before.status), event);
+        let mut row = case::ActiveModel {
+            ..Default::default()
+        };
+        set_status(&mut row, &after);
+        let txn = self.write.begin().await?;
+        let updated = case::Entity::update_many()
+            .set(row)
+            .filter(case::Column::Id.eq(before.id))
+            .filter(case::Column::Version.eq(before.status.version))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            txn.rollback().await?;
+            return Err(StoreError::VersionConflict);
+        }
+        case_event::Entity::insert(event_row(before.id, after.version, event))
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        Ok(after)
+    }
+
+    pub async fn case_by_id(&self, id: CaseId) -> Result<Option<Case>, StoreError> {
+        case::Entity::find_by_id(id)
+            .one(&self.read)
+            .await?
+            .map(case_from_row)
+            .transpose()
+    }
+
+    pub async fn case_by_reference(&self, reference: &str) -> Result<Option<Case>, StoreError> {
+        case::Entity::find()
+            .filter(case::Column::Reference.eq(reference))
+            .one(&self.read)
+            .await?
+            .map(case_from_row)
+            .transpose()
+    }
+
+    pub async fn cases_by_ids(&self, ids: &[CaseId]) -> Result<Vec<Case>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        case::Entity::find()
+            .filter(case::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(case_from_row)
+            .collect()
+    }
+
+    /// A page of cases in `scope` matching `q`, newest first (by id), after
+    /// the case `after` (exclusive). Returns at most `limit` cases.
+    pub async fn list_cases(
+        &self,
+        scope: &ReadScope,
+        q: &CaseQuery,
+        after: Option<CaseId>,
+        limit: u64,
+    ) -> Result<Vec<Case>, StoreError> {
+        if *scope == ReadScope::Nothing {
+            return Ok(Vec::new());
+        }
+        let mut cond = scope_condition(scope);
+        if !q.states.is_empty() {
+            cond = cond.add(case::Column::State.is_in(names(&q.states, CaseState::as_str)));
+        }
+        if !q.levels.is_empty() {
+            cond = cond.add(case::Column::Level.is_in(names(&q.levels, Level::as_str)));
+        }
+        if !q.areas.is_empty() {
+            cond = cond.add(case::Column::FocusArea.is_in(q.areas.iter().cloned()));
+        }
+        if let Some(a) = q.assignee {
+            cond = cond.add(case::Column::AssigneeId.eq(a));
+        }
+        if let Some(now) = q.overdue_at {
+            cond = cond
+                .add(case::Column::State.is_in(names(&ACTIVE, CaseState::as_str)))
+                .add(case::Column::Deadline.lt(ms(now)));
+        }
+        if let Some(u) = q.urgency {
+            cond = cond.add(case::Column::Urgency.eq(u.as_str()));
+        }
+        if let Some(after) = after {
+            cond = cond.add(case::Column::Id.lt(after));
+        }
+        case::Entity::find()
+            .filter(cond)
+            .order_by_desc(case::Column::Id)
+            .limit(limit)
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(case_from_row)
+            .collect()
+    }
+
+    /// The logs of several cases, each in sequence order (one query).
+    pub async fn events_of(&self, case_ids: &[CaseId]) -> Result<Vec<StoredEvent>, StoreError> {
+        if case_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        case_event::Entity::find()
+            .filter(case_event::Column::CaseId.is_in(case_ids.iter().copied()))
+            .order_by_asc(case_event::Column::CaseId)
+            .order_by_asc(case_event::Column::Sequence)
+            .all(&self.read)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(StoredEvent {
+                    case_id: r.case_id,
+                    sequence: r.sequence,
+                    event: event_from_row(r)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Takes the next sequence number of an area's references for a year.
+async fn next_reference(
+    txn: &sea_orm::DatabaseTransaction,
+    area: &str,
+    year: i32,
+) -> Result<i64, StoreError> {
+    use sea_orm::sea_query::{Alias, Query};
+    use sea_orm::{ConnectionTrait, TryGetable};
+    let table = Alias::new("reference_counters");
+    let last = Alias::new("last");
+    let mut insert = Query::insert();
+    insert
+        .into_table(table.clone())
+        .columns([Alias::new("area_code"), Alias::new("year"), last.clone()])
+        .values_panic([area.into(), year.into(), 1i64.into()])
+        .on_conflict(
+            OnConflict::columns([Alias::new("area_code"), Alias::new("year")])
+                .value(
+                    last.clone(),
+                    Expr::col((table.clone(), last.clone())).add(1),
+                )
+                .to_owned(),
+        )
+        .returning_col(last);
+    let stmt = txn.get_database_backend().build(&insert);
+    let row = txn
+        .query_one_raw(stmt)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("reference counter returned no row".to_owned()))?;
+    Ok(i64::try_get_by(&row, "last").map_err(|e| StoreError::Corrupt(format!("{e:?}")))?)
+}

@@ -1,0 +1,17 @@
+use sea_orm::entity::prelude::*;
+
+#[sea_orm::model]
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub ministry_code: Option<String>,
+    #[sea_orm(unique)]
+    pub token_hash: String,
+    pub created_at: i64,
+}
+
+impl ActiveModelBehavior for ActiveModel {}

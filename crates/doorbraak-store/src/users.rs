@@ -1,0 +1,146 @@
+//! Users and their access tokens (stored only as hashes).
+
+use std::collections::HashMap;
+
+use doorbraak_core::{Principal, Role, Timestamp, UserId};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    TransactionTrait,
+};
+
+use crate::convert::{ms, parse};
+use crate::entity::{user, user_area};
+use crate::{Store, StoreError};
+
+/// A user to create. The token hash is computed by the caller.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub name: String,
+    pub role: Role,
+    pub areas: Vec<String>,
+    pub ministry: Option<String>,
+    pub token_hash: String,
+}
+
+/// A user as stored, with their focus areas.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: UserId,
+    pub name: String,
+    pub role: Role,
+    pub areas: Vec<String>,
+    pub ministry: Option<String>,
+}
+
+impl UserRecord {
+    pub fn principal(&self) -> Principal {
+        Principal {
+            id: self.id,
+            role: self.role,
+            areas: self.areas.clone(),
+            ministry: self.ministry.clone(),
+        }
+    }
+}
+
+fn record(u: user::Model, areas: Vec<String>) -> Result<UserRecord, StoreError> {
+    Ok(UserRecord {
+        id: u.id,
+        name: u.name,
+        role: parse("role", &u.role)?,
+        areas,
+        ministry: u.ministry_code,
+    })
+}
+
+impl Store {
+    /// Creates a user with their areas in one transaction.
+    pub async fn create_user(
+        &self,
+        new: &NewUser,
+        now: Timestamp,
+    ) -> Result<UserRecord, StoreError> {
+        let txn = self.write.begin().await?;
+        let row = user::ActiveModel {
+            name: Set(new.name.clone()),
+            role: Set(new.role.as_str().to_owned()),
+            ministry_code: Set(new.ministry.clone()),
+            token_hash: Set(new.token_hash.clone()),
+            created_at: Set(ms(now)),
+            ..Default::default()
+        };
+        let u = user::Entity::insert(row).exec_with_returning(&txn).await?;
+        let mut areas = new.areas.clone();
+        areas.sort();
+        areas.dedup();
+        if !areas.is_empty() {
+            user_area::Entity::insert_many(areas.iter().map(|a| user_area::ActiveModel {
+                user_id: Set(u.id),
+                area_code: Set(a.clone()),
+            }))
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        txn.commit().await?;
+        record(u, areas)
+    }
+
+    pub async fn user_by_token_hash(&self, hash: &str) -> Result<Option<UserRecord>, StoreError> {
+        let Some(u) = user::Entity::find()
+            .filter(user::Column::TokenHash.eq(hash))
+            .one(&self.read)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut users = self.with_areas(vec![u]).await?;
+        Ok(users.pop())
+    }
+
+    /// Several users by id, with their areas (two queries).
+    pub async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<UserRecord>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let users = user::Entity::find()
+            .filter(user::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.read)
+            .await?;
+        self.with_areas(users).await
+    }
+
+    /// All users, oldest first (for administrators).
+    pub async fn all_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let users = user::Entity::find()
+            .order_by_asc(user::Column::Id)
+            .all(&self.read)
+            .await?;
+        self.with_areas(users).await
+    }
+
+    pub async fn count_users(&self) -> Result<u64, StoreError> {
+        Ok(user::Entity::find().count(&self.read).await?)
+    }
+
+    async fn with_areas(&self, users: Vec<user::Model>) -> Result<Vec<UserRecord>, StoreError> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = user_area::Entity::find()
+            .filter(user_area::Column::UserId.is_in(users.iter().map(|u| u.id)))
+            .order_by_asc(user_area::Column::AreaCode)
+            .all(&self.read)
+            .await?;
+        let mut by_user: HashMap<UserId, Vec<String>> = HashMap::new();
+        for r in rows {
+            by_user.entry(r.user_id).or_default().push(r.area_code);
+        }
+        users
+            .into_iter()
+            .map(|u| {
+                let areas = by_user.remove(&u.id).unwrap_or_default();
+                record(u, areas)
+            })
+            .collect()
+    }
+}
