@@ -38,7 +38,7 @@ pub fn may_read(p: &Principal, case: &Case) -> bool {
     match read_scope(p) {
         ReadScope::All => true,
         ReadScope::SubmittedBy(id) => case.facts.submitted_by == id,
-        ReadScope::Areas(areas) => areas.iter().any(|a| *a == case.facts.focus_area),
+        ReadScope::Areas(areas) => areas.contains(&case.facts.focus_area),
         ReadScope::ReachedLevel(level) => case.status.highest_level >= level,
         ReadScope::Nothing => false,
     }

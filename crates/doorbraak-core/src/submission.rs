@@ -105,13 +105,13 @@ impl NewCase {
             }
         };
         let desired_action = Text::parse("input.desiredAction", &input.desired_action, 5, 5_000)?;
-        if let Some(h) = input.households_affected {
-            if !(0..=MAX_HOUSEHOLDS).contains(&h) {
-                return Err(Refusal::validation(
-                    "input.householdsAffected",
-                    format!("must be between 0 and {MAX_HOUSEHOLDS}"),
-                ));
-            }
+        if let Some(h) = input.households_affected
+            && !(0..=MAX_HOUSEHOLDS).contains(&h)
+        {
+            return Err(Refusal::validation(
+                "input.householdsAffected",
+                format!("must be between 0 and {MAX_HOUSEHOLDS}"),
+            ));
         }
         let estimated_cost = input
             .estimated_cost

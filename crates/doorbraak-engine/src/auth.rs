@@ -38,15 +38,15 @@ impl Engine {
             return Err(EngineError::Unauthenticated);
         }
         let hash = hash_token(token);
-        if let Some((user, at)) = self
+        let cached = self
             .tokens
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .get(&hash)
-        {
-            if at.elapsed() < TOKEN_CACHE_TTL {
-                return Ok(user.clone());
-            }
+            .filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL)
+            .map(|(user, _)| user.clone());
+        if let Some(user) = cached {
+            return Ok(user);
         }
         let user = self
             .store

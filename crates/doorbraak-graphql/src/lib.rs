@@ -16,12 +16,12 @@ mod scalars;
 mod subscription;
 mod types;
 
-use async_graphql::dataloader::DataLoader;
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{Schema, SchemaBuilder};
 use doorbraak_engine::{Engine, UserRecord};
 
 pub use errors::{ErrorCode, to_gql};
-pub use loaders::{EventLoader, UserLoader};
+pub use loaders::{EventLoader, Events, UserLoader, Users};
 pub use mutation::MutationRoot;
 pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
@@ -63,12 +63,20 @@ pub fn request_data(
     caller: Option<UserRecord>,
 ) -> (
     Option<Caller>,
-    DataLoader<UserLoader>,
-    DataLoader<EventLoader>,
+    DataLoader<UserLoader, HashMapCache>,
+    DataLoader<EventLoader, HashMapCache>,
 ) {
     (
         caller.map(Caller),
-        DataLoader::new(UserLoader(engine.clone()), tokio::spawn),
-        DataLoader::new(EventLoader(engine.clone()), tokio::spawn),
+        DataLoader::with_cache(
+            UserLoader(engine.clone()),
+            tokio::spawn,
+            HashMapCache::default(),
+        ),
+        DataLoader::with_cache(
+            EventLoader(engine.clone()),
+            tokio::spawn,
+            HashMapCache::default(),
+        ),
     )
 }

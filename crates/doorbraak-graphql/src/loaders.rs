@@ -3,9 +3,14 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::Loader;
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use doorbraak_core::{CaseId, UserId};
 use doorbraak_engine::{Engine, EngineError, StoredEvent, UserRecord};
+
+/// The per-request user loader (cached for the request).
+pub type Users = DataLoader<UserLoader, HashMapCache>;
+/// The per-request event loader (cached for the request).
+pub type Events = DataLoader<EventLoader, HashMapCache>;
 
 /// Users by id.
 pub struct UserLoader(pub Engine);

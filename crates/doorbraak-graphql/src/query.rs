@@ -6,6 +6,7 @@ use doorbraak_core as core;
 use doorbraak_engine::CaseQuery;
 
 use crate::errors::{ApiResult, ErrorCode, to_gql, validation};
+use crate::loaders::{Events, Users};
 use crate::types::{
     Case, CaseConnection, CaseEdge, CaseFilter, FocusArea, Ministry, PageInfo, ServiceNorm, User,
     caller, engine,
@@ -30,6 +31,41 @@ fn parse_cursor(s: &str) -> Option<core::CaseId> {
         .ok()?;
     let text = String::from_utf8(bytes).ok()?;
     text.strip_prefix("case:")?.parse().ok()
+}
+
+/// Loads, in one batch each, what the selection will ask of every case in a
+/// page (events, then the users they name), so a page costs a fixed number
+/// of queries whatever its size.
+async fn prefetch(ctx: &Context<'_>, cases: &[core::Case]) -> ApiResult<()> {
+    let node = ctx.look_ahead().field("edges").field("node");
+    let mut users: Vec<core::UserId> = Vec::new();
+    let events = node.field("events");
+    if events.exists() {
+        let ids = cases.iter().map(|c| c.id);
+        let logs = ctx
+            .data_unchecked::<Events>()
+            .load_many(ids)
+            .await
+            .map_err(to_gql)?;
+        if events.field("actor").exists() {
+            users.extend(logs.values().flatten().map(|e| e.event.actor));
+        }
+    }
+    if node.field("submittedBy").exists() {
+        users.extend(cases.iter().map(|c| c.facts.submitted_by));
+    }
+    if node.field("assignee").exists() {
+        users.extend(cases.iter().filter_map(|c| c.status.assignee));
+    }
+    if !users.is_empty() {
+        users.sort_unstable();
+        users.dedup();
+        ctx.data_unchecked::<Users>()
+            .load_many(users)
+            .await
+            .map_err(to_gql)?;
+    }
+    Ok(())
 }
 
 #[Object]
@@ -118,6 +154,7 @@ impl QueryRoot {
             .list_cases(&me.principal(), &query, after, first as u64)
             .await
             .map_err(to_gql)?;
+        prefetch(ctx, &page.cases).await?;
         let edges: Vec<CaseEdge> = page
             .cases
             .into_iter()

@@ -1,6 +1,5 @@
 //! Output and input types.
 
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use doorbraak_core as core;
@@ -8,7 +7,7 @@ use doorbraak_engine::{Engine, FocusAreaRow, MinistryRow, StoredEvent, UserRecor
 
 use crate::Caller;
 use crate::errors::{ApiResult, ErrorCode, to_gql};
-use crate::loaders::{EventLoader, UserLoader};
+use crate::loaders::{Events, Users};
 use crate::scalars::Money;
 
 /// The caller, or `UNAUTHENTICATED`.
@@ -343,7 +342,7 @@ impl CaseEvent {
 }
 
 async fn load_user(ctx: &Context<'_>, id: core::UserId) -> ApiResult<Option<User>> {
-    let loader = ctx.data_unchecked::<DataLoader<UserLoader>>();
+    let loader = ctx.data_unchecked::<Users>();
     Ok(loader.load_one(id).await.map_err(to_gql)?.map(User))
 }
 
@@ -436,7 +435,7 @@ impl Case {
     }
     /// The append-only log, oldest first.
     async fn events(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseEvent>> {
-        let loader = ctx.data_unchecked::<DataLoader<EventLoader>>();
+        let loader = ctx.data_unchecked::<Events>();
         let events = loader
             .load_one(self.0.id)
             .await

@@ -153,6 +153,11 @@ async fn run(cli: Cli) -> Result<()> {
                 ));
             }
             let engine = open(&db.database_url).await?;
+            // Bind before creating the first administrator, so a failed start
+            // never spends the one-time token.
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr}"))?;
             if let Some(token) = engine
                 .bootstrap_administrator()
                 .await
@@ -163,9 +168,6 @@ async fn run(cli: Cli) -> Result<()> {
                 );
                 out(&token)?;
             }
-            let listener = TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("cannot listen on {addr}"))?;
             let options = AppOptions {
                 rate_limit: RateLimit {
                     per_second: rate_limit,

@@ -60,6 +60,7 @@ pub fn app(engine: Engine, options: &AppOptions) -> Router {
         .with_state(state)
         .layer(CatchPanicLayer::custom(on_panic))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(axum::middleware::map_response(too_large_as_json))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             // Method, path and request id only: never headers or bodies,
@@ -72,6 +73,24 @@ pub fn app(engine: Engine, options: &AppOptions) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// The body limit answers before any handler runs; give it the API's shape.
+async fn too_large_as_json(r: Response) -> Response {
+    if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let json = r
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+        if !json {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::Validation,
+                "the request body is too large",
+            );
+        }
+    }
+    r
 }
 
 fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {

@@ -94,6 +94,7 @@ impl Store {
         submitted_by: UserId,
         event: &Event,
     ) -> Result<Case, StoreError> {
+        self.count();
         let now = event.at;
         let year = now.year();
         let status: Status = apply(None, event);
@@ -134,6 +135,7 @@ impl Store {
         before: &Case,
         event: &Event,
     ) -> Result<Status, StoreError> {
+        self.count();
         let after = apply(Some(&before.status), event);
         let mut row = case::ActiveModel {
             ..Default::default()
@@ -158,6 +160,7 @@ impl Store {
     }
 
     pub async fn case_by_id(&self, id: CaseId) -> Result<Option<Case>, StoreError> {
+        self.count();
         case::Entity::find_by_id(id)
             .one(&self.read)
             .await?
@@ -166,6 +169,7 @@ impl Store {
     }
 
     pub async fn case_by_reference(&self, reference: &str) -> Result<Option<Case>, StoreError> {
+        self.count();
         case::Entity::find()
             .filter(case::Column::Reference.eq(reference))
             .one(&self.read)
@@ -175,6 +179,7 @@ impl Store {
     }
 
     pub async fn cases_by_ids(&self, ids: &[CaseId]) -> Result<Vec<Case>, StoreError> {
+        self.count();
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -196,6 +201,7 @@ impl Store {
         after: Option<CaseId>,
         limit: u64,
     ) -> Result<Vec<Case>, StoreError> {
+        self.count();
         if *scope == ReadScope::Nothing {
             return Ok(Vec::new());
         }
@@ -236,6 +242,7 @@ impl Store {
 
     /// The logs of several cases, each in sequence order (one query).
     pub async fn events_of(&self, case_ids: &[CaseId]) -> Result<Vec<StoredEvent>, StoreError> {
+        self.count();
         if case_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -286,5 +293,5 @@ async fn next_reference(
         .query_one_raw(stmt)
         .await?
         .ok_or_else(|| StoreError::Corrupt("reference counter returned no row".to_owned()))?;
-    Ok(i64::try_get_by(&row, "last").map_err(|e| StoreError::Corrupt(format!("{e:?}")))?)
+    i64::try_get_by(&row, "last").map_err(|e| StoreError::Corrupt(format!("{e:?}")))
 }

@@ -75,6 +75,7 @@ impl Store {
                 read,
                 write,
                 backend: Backend::Sqlite,
+                calls: Default::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)
@@ -90,6 +91,7 @@ impl Store {
                 read: db.clone(),
                 write: db,
                 backend: Backend::Postgres,
+                calls: Default::default(),
             })
         } else {
             Err(StoreError::Config(

@@ -23,7 +23,7 @@ mod reference;
 mod users;
 
 pub use cases::{CaseQuery, StoredEvent};
-pub use connect::Backend;
+pub use connect::{Backend, PoolSizes};
 pub use reference::{FocusAreaRow, MinistryRow};
 pub use users::{NewUser, UserRecord};
 
@@ -54,10 +54,22 @@ pub struct Store {
     read: DatabaseConnection,
     write: DatabaseConnection,
     backend: Backend,
+    /// Repository calls made, for tests that pin the cost of a request.
+    calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How many repository calls this store (and its clones) has served.
+    pub fn calls(&self) -> u64 {
+        self.calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count(&self) {
+        self.calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -22,6 +22,7 @@ pub struct MinistryRow {
 
 impl Store {
     pub async fn focus_areas(&self) -> Result<Vec<FocusAreaRow>, StoreError> {
+        self.count();
         Ok(focus_area::Entity::find()
             .order_by_asc(focus_area::Column::Code)
             .all(&self.read)
@@ -35,6 +36,7 @@ impl Store {
     }
 
     pub async fn ministries(&self) -> Result<Vec<MinistryRow>, StoreError> {
+        self.count();
         Ok(ministry::Entity::find()
             .order_by_asc(ministry::Column::Code)
             .all(&self.read)
@@ -50,6 +52,7 @@ impl Store {
 
     /// The service norms as a policy (defaults for levels without a row).
     pub async fn policy(&self) -> Result<Policy, StoreError> {
+        self.count();
         let mut policy = Policy::default();
         for r in service_norm::Entity::find().all(&self.read).await? {
             let level: Level = parse("level", &r.level)?;
@@ -66,6 +69,7 @@ impl Store {
         days: i32,
         auto_escalate: bool,
     ) -> Result<(), StoreError> {
+        self.count();
         use sea_orm::ActiveValue::Set;
         use sea_orm::sea_query::OnConflict;
         service_norm::Entity::insert(service_norm::ActiveModel {

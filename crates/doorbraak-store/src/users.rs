@@ -60,6 +60,7 @@ impl Store {
         new: &NewUser,
         now: Timestamp,
     ) -> Result<UserRecord, StoreError> {
+        self.count();
         let txn = self.write.begin().await?;
         let row = user::ActiveModel {
             name: Set(new.name.clone()),
@@ -86,6 +87,7 @@ impl Store {
     }
 
     pub async fn user_by_token_hash(&self, hash: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.count();
         let Some(u) = user::Entity::find()
             .filter(user::Column::TokenHash.eq(hash))
             .one(&self.read)
@@ -99,6 +101,7 @@ impl Store {
 
     /// Several users by id, with their areas (two queries).
     pub async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<UserRecord>, StoreError> {
+        self.count();
         if ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -111,6 +114,7 @@ impl Store {
 
     /// All users, oldest first (for administrators).
     pub async fn all_users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        self.count();
         let users = user::Entity::find()
             .order_by_asc(user::Column::Id)
             .all(&self.read)
@@ -119,6 +123,7 @@ impl Store {
     }
 
     pub async fn count_users(&self) -> Result<u64, StoreError> {
+        self.count();
         Ok(user::Entity::find().count(&self.read).await?)
     }
 

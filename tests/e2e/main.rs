@@ -1,0 +1,12 @@
+//! End-to-end tests: the real server over real HTTP, on a SQLite file and
+//! on a throwaway PostgreSQL cluster. One binary, one module per subject.
+
+mod support;
+
+mod cli;
+mod durability;
+mod errors;
+mod ladder;
+mod lists;
+mod schema;
+mod scope;
