@@ -308,9 +308,14 @@ async fn serve_on_postgres_prints_the_first_token_once_and_stops_cleanly() {
 /// and the port is a free one instead of 8080.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_readme_walkthrough_works_as_written() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme.find("<!-- walkthrough:start -->").expect("walkthrough start marker");
-    let end = readme.find("<!-- walkthrough:end -->").expect("walkthrough end marker");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("<!-- walkthrough:start -->")
+        .expect("walkthrough start marker");
+    let end = readme
+        .find("<!-- walkthrough:end -->")
+        .expect("walkthrough end marker");
     let block = &readme[start..end];
     let script = block
         .split_once("```bash\n")
@@ -318,7 +323,10 @@ async fn the_readme_walkthrough_works_as_written() {
         .map(|(code, _)| code)
         .expect("a bash block");
     let define = "doorbraak() { cargo run -q -- \"$@\"; }";
-    assert!(script.contains(define), "the walkthrough defines doorbraak with cargo run");
+    assert!(
+        script.contains(define),
+        "the walkthrough defines doorbraak with cargo run"
+    );
     assert!(script.contains("http://127.0.0.1:8080/graphql"));
 
     let dir = tempfile::tempdir().unwrap();
@@ -343,8 +351,15 @@ async fn the_readme_walkthrough_works_as_written() {
     let (status, _, _) = stop(run);
     assert!(status.success());
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    let answers: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let answers: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(answers.len(), 8, "{stdout}");
     for a in &answers {
         assert!(a.get("errors").is_none(), "{a}");

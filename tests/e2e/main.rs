@@ -10,3 +10,4 @@ mod ladder;
 mod lists;
 mod schema;
 mod scope;
+mod subscriptions;

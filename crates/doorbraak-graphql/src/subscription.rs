@@ -4,7 +4,7 @@ use async_graphql::{Context, ID, Subscription};
 use futures_util::Stream;
 use futures_util::stream::StreamExt;
 
-use crate::errors::ErrorCode;
+use crate::errors::{ErrorCode, to_gql};
 use crate::query::parse_id;
 use crate::types::{Case, caller, engine};
 
@@ -12,8 +12,8 @@ pub struct SubscriptionRoot;
 
 #[Subscription]
 impl SubscriptionRoot {
-    /// The case, each time it changes (through this server instance). Ends
-    /// silently if you cannot see the case.
+    /// The case as it is now, then again each time it changes (through
+    /// this server instance). Ends when the case leaves your scope.
     async fn case_updated(
         &self,
         ctx: &Context<'_>,
@@ -22,11 +22,12 @@ impl SubscriptionRoot {
         let me = caller(ctx)?.principal();
         let id = parse_id(&id).ok_or_else(|| ErrorCode::NotFound.error("case not found"))?;
         let e = engine(ctx).clone();
-        if e.case(&me, id).await.ok().flatten().is_none() {
-            return Err(ErrorCode::NotFound.error("case not found"));
-        }
+        // Listen before reading, so no change between the two is missed.
         let changes = tokio_stream_from(e.subscribe());
-        Ok(changes
+        let Some(now) = e.case(&me, id).await.map_err(to_gql)? else {
+            return Err(ErrorCode::NotFound.error("case not found"));
+        };
+        let later = changes
             .filter(move |changed| futures_util::future::ready(*changed == id))
             .then(move |_| {
                 let e = e.clone();
@@ -34,7 +35,8 @@ impl SubscriptionRoot {
                 async move { e.case(&me, id).await.ok().flatten() }
             })
             .take_while(|c| futures_util::future::ready(c.is_some()))
-            .filter_map(|c| futures_util::future::ready(c.map(Case))))
+            .filter_map(|c| futures_util::future::ready(c.map(Case)));
+        Ok(futures_util::stream::once(futures_util::future::ready(Case(now))).chain(later))
     }
 }
 

@@ -1,0 +1,118 @@
+//! Subscriptions over graphql-transport-ws.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::both;
+use crate::support::{Db, TestApp, cast};
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(app: &TestApp, token: &str) -> Ws {
+    let mut req = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
+        .into_client_request()
+        .unwrap();
+    req.headers_mut().insert(
+        "Sec-WebSocket-Protocol",
+        "graphql-transport-ws".parse().unwrap(),
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
+    let init = json!({ "type": "connection_init", "payload": { "Authorization": format!("Bearer {token}") } });
+    ws.send(Message::Text(init.to_string().into()))
+        .await
+        .unwrap();
+    ws
+}
+
+/// The next JSON message, or `None` when the socket closes (5 s at most).
+async fn next(ws: &mut Ws) -> Option<Value> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .expect("a message within 5 seconds")?;
+        match msg.ok()? {
+            Message::Text(t) => return Some(serde_json::from_str(&t).unwrap()),
+            Message::Close(_) => return None,
+            _ => continue,
+        }
+    }
+}
+
+async fn a_subscriber_hears_every_change(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let c = cast(&app).await;
+    let case = app.submit(&c.prof, "Volgen wat er gebeurt").await;
+    let mut ws = connect(&app, &c.prof).await;
+    assert_eq!(next(&mut ws).await.unwrap()["type"], "connection_ack");
+    let sub = json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": "subscription($id: ID!) { caseUpdated(id: $id) { state version assignee { name } } }",
+        "variables": { "id": case["id"] } } });
+    ws.send(Message::Text(sub.to_string().into()))
+        .await
+        .unwrap();
+    let first = next(&mut ws).await.unwrap();
+    assert_eq!(
+        first["payload"]["data"]["caseUpdated"]["version"], 1,
+        "{first}"
+    );
+    let case = app.act(&c.pb, "pickUpCase", &case, "").await;
+    let second = next(&mut ws).await.unwrap();
+    assert_eq!(
+        second["payload"]["data"]["caseUpdated"]["version"], 2,
+        "{second}"
+    );
+    assert_eq!(
+        second["payload"]["data"]["caseUpdated"]["assignee"]["name"],
+        "Bram Bureau"
+    );
+    app.act(
+        &c.pb,
+        "escalateCase",
+        &case,
+        r#"motivation: "Naar de alliantie.""#,
+    )
+    .await;
+    let third = next(&mut ws).await.unwrap();
+    assert_eq!(
+        third["payload"]["data"]["caseUpdated"]["state"],
+        "AT_ALLIANCE"
+    );
+
+    // Someone else's case is not to be watched.
+    let other = app.submit(&c.other_prof, "Niet van jou").await;
+    let sub = json!({ "id": "2", "type": "subscribe", "payload": {
+        "query": "subscription($id: ID!) { caseUpdated(id: $id) { state } }", "variables": { "id": other["id"] } } });
+    ws.send(Message::Text(sub.to_string().into()))
+        .await
+        .unwrap();
+    let refused = next(&mut ws).await.unwrap();
+    assert_eq!(refused["id"], "2");
+    let code = if refused["type"] == "error" {
+        refused["payload"][0]["extensions"]["code"].clone()
+    } else {
+        refused["payload"]["errors"][0]["extensions"]["code"].clone()
+    };
+    assert_eq!(code, "NOT_FOUND", "{refused}");
+}
+
+async fn a_bad_token_cannot_subscribe(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let mut ws = connect(&app, "dbk_wrong").await;
+    let answer = next(&mut ws).await;
+    assert!(
+        answer
+            .as_ref()
+            .is_none_or(|a| a["type"] != "connection_ack"),
+        "no ack for a bad token: {answer:?}"
+    );
+}
+
+both!(
+    a_subscriber_hears_every_change,
+    a_bad_token_cannot_subscribe
+);
