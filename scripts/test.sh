@@ -21,4 +21,13 @@ if ! have_pg; then
   have_pg || { echo "scripts/test.sh: PostgreSQL server binaries are required and could not be installed" >&2; exit 1; }
 fi
 
-exec cargo test --workspace --locked "$@"
+# Run everything, then close with one plain line that totals every test
+# binary's result ("N passed, N failed"), keeping cargo's exit status.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+cargo test --workspace --locked "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+awk '/^test result:/ { p += $4; f += $6 } END { printf "%d passed, %d failed\n", p, f }' "$log"
+exit "$status"
