@@ -94,7 +94,7 @@ async fn every_error_code(db: Db) {
             &c.pb,
             "resolveCase",
             &case,
-            r#"input: { outcome: STRUCTURAL_BREAKTHROUGH, explanation: "De wet gaat om." }"#,
+            r#"input: { outcome: STRUCTURAL_BREAKTHROUGH, explanation: "De wet gaat om.", effectiveFrom: "2027-01-01" }"#,
         )
         .await;
     assert_eq!(

@@ -98,12 +98,16 @@ async fn full_run_to_the_breakthrough_meeting(db: Db) {
             &c.secretariat,
             "resolveCase",
             &case,
-            r#"input: { outcome: STRUCTURAL_BREAKTHROUGH, explanation: "De regeling wordt aangepast: ouders mogen een oppasrooster maken." }"#,
+            r#"input: { outcome: STRUCTURAL_BREAKTHROUGH, explanation: "De regeling wordt aangepast: ouders mogen een oppasrooster maken.", effectiveFrom: "2027-01-01" }"#,
         )
         .await;
     assert_eq!(case["state"], "RESOLVED");
     assert_eq!(case["resolution"]["outcome"], "STRUCTURAL_BREAKTHROUGH");
     assert_eq!(case["resolution"]["level"], "BREAKTHROUGH_MEETING");
+    let (code, e) = app
+        .try_act(&c.prof, "contestResolution", &case, r#"reason: "x""#)
+        .await;
+    assert_eq!(code.as_deref(), Some("VALIDATION"), "{e}");
     assert!(case["deadline"].is_null());
 
     // The professional hears back and sees every step.
@@ -201,8 +205,14 @@ async fn information_asked_and_answered(db: Db) {
         )
         .await;
     assert_eq!(case["state"], "AT_PROGRAMME_BUREAU");
+    assert!(
+        case["assignee"].is_null(),
+        "the submitter sees the holder by role only"
+    );
+    assert_eq!(case["holderRole"], "PROGRAMME_BUREAU");
+    let seen_by_bureau = app.case(&c.pb, &case["id"]).await;
     assert_eq!(
-        case["assignee"]["name"], "Bram Bureau",
+        seen_by_bureau["assignee"]["name"], "Bram Bureau",
         "back to the same assignee"
     );
     let deadline1 =

@@ -8,6 +8,7 @@ mod durability;
 mod errors;
 mod ladder;
 mod lists;
+mod register;
 mod schema;
 mod scope;
 mod subscriptions;

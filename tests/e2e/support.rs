@@ -401,7 +401,7 @@ pub async fn cast(app: &TestApp) -> Cast {
     }
 }
 
-pub const CASE_FIELDS: &str = "id reference state level version deadline overdue availableActions \
+pub const CASE_FIELDS: &str = "id reference state level version deadline overdue availableActions holderRole \
     assignee { name } submittedBy { name } resolution { outcome explanation fundsUnlocked level decidedAt } \
     mergedInto { reference } events { sequence action fromState toState actorRole note at actor { name } }";
 

@@ -11,6 +11,7 @@
 //! data ([`Event`]). The state of a case is a left fold of [`apply`] over
 //! its events, so it can always be rebuilt from the log.
 
+mod barrier;
 mod machine;
 mod model;
 mod privacy;
@@ -18,10 +19,13 @@ mod scope;
 mod submission;
 mod values;
 
+pub use barrier::{
+    BarrierStatus, barrier_status_after, citation_similarity, level_durations, percentile,
+};
 pub use machine::{
-    Case, CaseFacts, Command, Effect, Event, EventAction, MergeTarget, Policy, Principal, Refusal,
-    Resolution, Rule, Status, apply, available_actions, decide, guard, is_overdue, replay,
-    submission_event,
+    Case, CaseFacts, Command, DecisionDates, Effect, Event, EventAction, MergeTarget, Policy,
+    Principal, Refusal, Resolution, Rule, Status, apply, available_actions, decide, guard,
+    is_overdue, link_barrier, replay, submission_event,
 };
 pub use model::{
     CaseAction, CaseState, Level, Outcome, ParseEnumError, PolicyDomain, Role, RuleScope, Urgency,

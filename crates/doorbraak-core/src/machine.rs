@@ -11,7 +11,7 @@
 //!    submitter) → `Forbidden`;
 //! 4. the arguments are wrong → `Validation` / `PersonalData`.
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 
 use crate::model::{CaseAction, CaseState, Level, Outcome, PolicyDomain, Role, RuleScope, Urgency};
@@ -130,6 +130,12 @@ pub struct Resolution {
     pub funds_unlocked: Option<Euros>,
     pub level: Level,
     pub decided_at: Timestamp,
+    /// Structural breakthroughs: when the change takes effect.
+    pub effective_from: Option<NaiveDate>,
+    /// Experiments: when the room to deviate ends.
+    pub experiment_ends: Option<NaiveDate>,
+    /// Experiments: when the experiment is evaluated.
+    pub evaluation_date: Option<NaiveDate>,
 }
 
 /// Where a case stands. Rebuilt exactly by folding its events with [`apply`].
@@ -147,6 +153,8 @@ pub struct Status {
     pub paused_at: Option<Timestamp>,
     pub resolution: Option<Resolution>,
     pub merged_into: Option<CaseId>,
+    /// The barrier (register entry) the case is linked to.
+    pub barrier: Option<i64>,
     pub version: i32,
     pub updated_at: Timestamp,
 }
@@ -164,6 +172,14 @@ pub struct Case {
 pub struct MergeTarget {
     pub id: CaseId,
     pub state: CaseState,
+}
+
+/// The dates a resolution may carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DecisionDates {
+    pub effective_from: Option<NaiveDate>,
+    pub experiment_ends: Option<NaiveDate>,
+    pub evaluation_date: Option<NaiveDate>,
 }
 
 /// A request to change a case.
@@ -187,6 +203,11 @@ pub enum Command {
         outcome: Outcome,
         explanation: String,
         funds_unlocked: Option<Decimal>,
+        dates: DecisionDates,
+        /// Set by the engine, never by a client: the case's barrier already
+        /// has a breakthrough decided at national level, so the case may be
+        /// resolved by reference to it at any level.
+        barrier_decided: bool,
     },
     CloseNoBreakthrough {
         explanation: String,
@@ -229,6 +250,8 @@ impl Command {
 pub enum EventAction {
     Submit,
     Case(CaseAction),
+    /// The case was linked to a barrier of the register.
+    LinkBarrier,
 }
 
 impl EventAction {
@@ -236,13 +259,14 @@ impl EventAction {
         match self {
             EventAction::Submit => "SUBMIT",
             EventAction::Case(a) => a.as_str(),
+            EventAction::LinkBarrier => "LINK_BARRIER",
         }
     }
     pub fn parse(s: &str) -> Option<EventAction> {
-        if s == "SUBMIT" {
-            Some(EventAction::Submit)
-        } else {
-            s.parse().ok().map(EventAction::Case)
+        match s {
+            "SUBMIT" => Some(EventAction::Submit),
+            "LINK_BARRIER" => Some(EventAction::LinkBarrier),
+            _ => s.parse().ok().map(EventAction::Case),
         }
     }
 }
@@ -257,6 +281,7 @@ pub struct Effect {
     pub paused_at: Option<Timestamp>,
     pub resolution: Option<Resolution>,
     pub merged_into: Option<CaseId>,
+    pub barrier: Option<i64>,
 }
 
 /// One entry of a case's append-only log.
@@ -271,6 +296,8 @@ pub struct Event {
     pub note: Option<String>,
     pub at: Timestamp,
     pub effect: Effect,
+    /// The meeting whose agenda item this decision was recorded against.
+    pub meeting: Option<i64>,
 }
 
 /// The event that opens a case's log.
@@ -290,7 +317,9 @@ pub fn submission_event(submitter: &Principal, now: Timestamp, policy: &Policy) 
             paused_at: None,
             resolution: None,
             merged_into: None,
+            barrier: None,
         },
+        meeting: None,
     }
 }
 
@@ -306,6 +335,7 @@ pub fn apply(before: Option<&Status>, event: &Event) -> Status {
         paused_at: e.paused_at,
         resolution: e.resolution.clone(),
         merged_into: e.merged_into,
+        barrier: e.barrier,
         version: before.map_or(1, |b| b.version + 1),
         updated_at: event.at,
     }
@@ -621,6 +651,7 @@ pub fn decide(
         paused_at: s.paused_at,
         resolution: s.resolution.clone(),
         merged_into: s.merged_into,
+        barrier: s.barrier,
     };
     let closed = |resolution: Option<Resolution>, merged_into: Option<CaseId>| Effect {
         deadline: None,
@@ -636,6 +667,7 @@ pub fn decide(
         paused_at: None,
         resolution: None,
         merged_into: None,
+        barrier: s.barrier,
     };
     let (to_state, note_text, effect) = match command {
         Command::PickUp => (
@@ -696,11 +728,14 @@ pub fn decide(
             outcome,
             explanation,
             funds_unlocked,
+            dates,
+            barrier_decided,
         } => {
             let explanation = note("input.explanation", explanation)?;
             if *outcome == Outcome::StructuralBreakthrough
                 && case.facts.rule.scope == RuleScope::National
                 && s.level < Level::NationalRepresentative
+                && !barrier_decided
             {
                 return Err(Refusal::validation(
                     "input.outcome",
@@ -732,12 +767,16 @@ pub fn decide(
                 }
                 (_, None) => None,
             };
+            let dates = check_dates(*outcome, dates, now)?;
             let resolution = Resolution {
                 outcome: Some(*outcome),
                 explanation: explanation.clone(),
                 funds_unlocked: funds,
                 level: s.level,
                 decided_at: now,
+                effective_from: dates.effective_from,
+                experiment_ends: dates.experiment_ends,
+                evaluation_date: dates.evaluation_date,
             };
             (
                 CaseState::Resolved,
@@ -753,6 +792,9 @@ pub fn decide(
                 funds_unlocked: None,
                 level: s.level,
                 decided_at: now,
+                effective_from: None,
+                experiment_ends: None,
+                evaluation_date: None,
             };
             (
                 CaseState::ClosedNoBreakthrough,
@@ -799,5 +841,128 @@ pub fn decide(
         note: note_text,
         at: now,
         effect,
+        meeting: None,
+    })
+}
+
+/// Structural breakthroughs say when they take effect; experiments when
+/// they end and when they are evaluated; other outcomes carry no dates.
+fn check_dates(
+    outcome: Outcome,
+    d: &DecisionDates,
+    now: Timestamp,
+) -> Result<DecisionDates, Refusal> {
+    let today = now.date_naive();
+    let refuse_others = |d: &DecisionDates, keep: &[&str]| -> Result<(), Refusal> {
+        for (name, v) in [
+            ("input.effectiveFrom", d.effective_from),
+            ("input.experimentEnds", d.experiment_ends),
+            ("input.evaluationDate", d.evaluation_date),
+        ] {
+            if v.is_some() && !keep.contains(&name) {
+                return Err(Refusal::validation(
+                    name,
+                    format!("does not apply to the outcome {outcome}"),
+                ));
+            }
+        }
+        Ok(())
+    };
+    match outcome {
+        Outcome::StructuralBreakthrough => {
+            refuse_others(d, &["input.effectiveFrom"])?;
+            if d.effective_from.is_none() {
+                return Err(Refusal::validation(
+                    "input.effectiveFrom",
+                    "is required: when does the changed rule take effect?",
+                ));
+            }
+        }
+        Outcome::Experiment => {
+            refuse_others(d, &["input.experimentEnds", "input.evaluationDate"])?;
+            let (Some(ends), Some(evaluate)) = (d.experiment_ends, d.evaluation_date) else {
+                return Err(Refusal::validation(
+                    if d.experiment_ends.is_none() {
+                        "input.experimentEnds"
+                    } else {
+                        "input.evaluationDate"
+                    },
+                    "is required for an experiment (its end and its evaluation date)",
+                ));
+            };
+            if ends <= today {
+                return Err(Refusal::validation(
+                    "input.experimentEnds",
+                    "must lie in the future",
+                ));
+            }
+            if evaluate > ends {
+                return Err(Refusal::validation(
+                    "input.evaluationDate",
+                    "must not be after the end of the experiment",
+                ));
+            }
+        }
+        Outcome::AlreadyPossible | Outcome::IncidentalBreakthrough | Outcome::FundingUnlocked => {
+            refuse_others(d, &[])?;
+        }
+    }
+    Ok(*d)
+}
+
+/// Links a case to a barrier of the register. The programme bureau does so
+/// while the case is with it; a national representative while they hold it.
+pub fn link_barrier(
+    case: &Case,
+    p: &Principal,
+    barrier: i64,
+    now: Timestamp,
+) -> Result<Event, Refusal> {
+    let s = &case.status;
+    if !matches!(p.role, Role::ProgrammeBureau | Role::NationalRepresentative) {
+        return Err(Refusal::forbidden(
+            "only the programme bureau or the national representative links cases to barriers",
+        ));
+    }
+    if !s.state.is_open() {
+        return Err(Refusal::invalid(format!(
+            "a case that is {} is no longer linked to barriers",
+            state_name(s.state)
+        )));
+    }
+    let level = match p.role {
+        Role::ProgrammeBureau => Level::ProgrammeBureau,
+        _ => Level::NationalRepresentative,
+    };
+    if s.level != level {
+        return Err(Refusal::invalid(format!(
+            "the case is not at the {} level",
+            level_name(level)
+        )));
+    }
+    require_handler(case, p, level)?;
+    if s.barrier == Some(barrier) {
+        return Err(Refusal::invalid(
+            "the case is already linked to this barrier",
+        ));
+    }
+    Ok(Event {
+        action: EventAction::LinkBarrier,
+        from_state: Some(s.state),
+        to_state: s.state,
+        actor: p.id,
+        actor_role: p.role,
+        note: Some(format!("linked to barrier {barrier}")),
+        at: now,
+        effect: Effect {
+            level: s.level,
+            assignee: s.assignee,
+            deadline: s.deadline,
+            paused_at: s.paused_at,
+            resolution: s.resolution.clone(),
+            merged_into: s.merged_into,
+            barrier: Some(barrier),
+        },
+        meeting: None,
     })
 }

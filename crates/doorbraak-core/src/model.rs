@@ -1,9 +1,6 @@
 //! The closed vocabularies of the domain. Each enum has one stable
 //! SCREAMING_SNAKE name per variant, used in the database and the API alike.
 
-use std::fmt;
-use std::str::FromStr;
-
 /// A value that is not one of an enum's names.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{value}` is not a valid {kind}")]
@@ -12,7 +9,7 @@ pub struct ParseEnumError {
     pub value: String,
 }
 
-macro_rules! names {
+macro_rules! names_impl {
     ($ty:ident, $kind:literal, { $($variant:ident => $name:literal),+ $(,)? }) => {
         impl $ty {
             /// Every variant, in declaration order.
@@ -23,22 +20,24 @@ macro_rules! names {
                 match self { $($ty::$variant => $name),+ }
             }
         }
-        impl fmt::Display for $ty {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
-        impl FromStr for $ty {
-            type Err = ParseEnumError;
+        impl std::str::FromStr for $ty {
+            type Err = $crate::model::ParseEnumError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 match s {
                     $($name => Ok($ty::$variant),)+
-                    _ => Err(ParseEnumError { kind: $kind, value: s.to_owned() }),
+                    _ => Err($crate::model::ParseEnumError { kind: $kind, value: s.to_owned() }),
                 }
             }
         }
     };
 }
+
+pub(crate) use names_impl;
 
 /// What a user is, which decides what they may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,7 +50,7 @@ pub enum Role {
     MinistryAnalyst,
     Administrator,
 }
-names!(Role, "role", {
+names_impl!(Role, "role", {
     Professional => "PROFESSIONAL",
     ProgrammeBureau => "PROGRAMME_BUREAU",
     AllianceSecretary => "ALLIANCE_SECRETARY",
@@ -91,7 +90,7 @@ pub enum Level {
     NationalRepresentative,
     BreakthroughMeeting,
 }
-names!(Level, "level", {
+names_impl!(Level, "level", {
     ProgrammeBureau => "PROGRAMME_BUREAU",
     Alliance => "ALLIANCE",
     NationalRepresentative => "NATIONAL_REPRESENTATIVE",
@@ -142,7 +141,7 @@ pub enum CaseState {
     Merged,
     Withdrawn,
 }
-names!(CaseState, "case state", {
+names_impl!(CaseState, "case state", {
     AtProgrammeBureau => "AT_PROGRAMME_BUREAU",
     AtAlliance => "AT_ALLIANCE",
     AtNationalRepresentative => "AT_NATIONAL_REPRESENTATIVE",
@@ -204,7 +203,7 @@ pub enum Outcome {
     Experiment,
     FundingUnlocked,
 }
-names!(Outcome, "outcome", {
+names_impl!(Outcome, "outcome", {
     AlreadyPossible => "ALREADY_POSSIBLE",
     IncidentalBreakthrough => "INCIDENTAL_BREAKTHROUGH",
     StructuralBreakthrough => "STRUCTURAL_BREAKTHROUGH",
@@ -219,7 +218,7 @@ pub enum RuleScope {
     Municipal,
     National,
 }
-names!(RuleScope, "rule scope", {
+names_impl!(RuleScope, "rule scope", {
     Organisation => "ORGANISATION",
     Municipal => "MUNICIPAL",
     National => "NATIONAL",
@@ -237,7 +236,7 @@ pub enum PolicyDomain {
     Safety,
     Other,
 }
-names!(PolicyDomain, "policy domain", {
+names_impl!(PolicyDomain, "policy domain", {
     Education => "EDUCATION",
     WorkIncome => "WORK_INCOME",
     DebtPoverty => "DEBT_POVERTY",
@@ -255,7 +254,7 @@ pub enum Urgency {
     Normal,
     Urgent,
 }
-names!(Urgency, "urgency", {
+names_impl!(Urgency, "urgency", {
     Normal => "NORMAL",
     Urgent => "URGENT",
 });
@@ -276,7 +275,7 @@ pub enum CaseAction {
     Withdraw,
     Contest,
 }
-names!(CaseAction, "case action", {
+names_impl!(CaseAction, "case action", {
     PickUp => "PICK_UP",
     Release => "RELEASE",
     RequestInformation => "REQUEST_INFORMATION",

@@ -73,6 +73,9 @@ fn case_in(state: CaseState) -> Case {
         funds_unlocked: None,
         level,
         decided_at: t0(),
+        effective_from: None,
+        experiment_ends: None,
+        evaluation_date: None,
     });
     Case {
         id: 10,
@@ -86,6 +89,7 @@ fn case_in(state: CaseState) -> Case {
             paused_at: (state == CaseState::AwaitingInformation).then(t0),
             resolution,
             merged_into: (state == CaseState::Merged).then_some(11),
+            barrier: None,
             version: 3,
             updated_at: t0(),
         },
@@ -201,6 +205,8 @@ fn command(action: CaseAction) -> Command {
             outcome: Outcome::AlreadyPossible,
             explanation: text(),
             funds_unlocked: None,
+            dates: DecisionDates::default(),
+            barrier_decided: false,
         },
         CaseAction::CloseNoBreakthrough => Command::CloseNoBreakthrough {
             explanation: text(),
@@ -423,6 +429,11 @@ fn the_whole_ladder_with_deadlines_and_a_paused_clock() {
             outcome: Outcome::StructuralBreakthrough,
             explanation: m("De regeling wordt aangepast."),
             funds_unlocked: None,
+            dates: DecisionDates {
+                effective_from: chrono::NaiveDate::from_ymd_opt(2027, 1, 1),
+                ..DecisionDates::default()
+            },
+            barrier_decided: false,
         },
         day(20),
     );
@@ -456,6 +467,12 @@ fn resolutions_are_checked() {
         outcome,
         explanation: "Toelichting voor de professional.".into(),
         funds_unlocked: funds.map(|f| f.parse::<Decimal>().unwrap()),
+        dates: DecisionDates {
+            effective_from: (outcome == Outcome::StructuralBreakthrough)
+                .then(|| chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
+            ..DecisionDates::default()
+        },
+        barrier_decided: false,
     };
     let p = Policy::default();
     let r = decide(
@@ -493,6 +510,8 @@ fn resolutions_are_checked() {
             outcome: Outcome::AlreadyPossible,
             explanation: "  ".into(),
             funds_unlocked: None,
+            dates: DecisionDates::default(),
+            barrier_decided: false,
         },
         t0(),
         &p,
@@ -631,6 +650,19 @@ fn arb_command() -> impl Strategy<Value = Command> {
         Just(Some(Decimal::ZERO))
     ];
     let target = prop::sample::select(CaseState::ALL.to_vec());
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d);
+    let dates = prop_oneof![
+        Just(DecisionDates::default()),
+        Just(DecisionDates {
+            effective_from: day(2027, 1, 1),
+            ..DecisionDates::default()
+        }),
+        Just(DecisionDates {
+            experiment_ends: day(2028, 6, 30),
+            evaluation_date: day(2028, 1, 15),
+            ..DecisionDates::default()
+        }),
+    ];
     prop_oneof![
         Just(Command::PickUp),
         Just(Command::Release),
@@ -642,13 +674,15 @@ fn arb_command() -> impl Strategy<Value = Command> {
             .prop_map(|motivation| Command::Escalate { motivation }),
         text.clone()
             .prop_map(|motivation| Command::ReferBack { motivation }),
-        (outcome, text.clone(), funds).prop_map(|(outcome, explanation, funds_unlocked)| {
-            Command::Resolve {
+        (outcome, text.clone(), funds, dates, any::<bool>()).prop_map(
+            |(outcome, explanation, funds_unlocked, dates, barrier_decided)| Command::Resolve {
                 outcome,
                 explanation,
                 funds_unlocked,
+                dates,
+                barrier_decided,
             }
-        }),
+        ),
         text.clone()
             .prop_map(|explanation| Command::CloseNoBreakthrough { explanation }),
         text.clone().prop_map(|reason| Command::Reject { reason }),

@@ -1,10 +1,11 @@
 //! Case use cases: submit, act, read, list.
 
 use doorbraak_core::{
-    Case, CaseAction, CaseId, CaseReference, Command, MergeTarget, NewCase, Outcome, Principal,
-    SubmitInput, available_actions, decide, may_read, read_scope, submission_event,
+    BarrierStatus, Case, CaseAction, CaseId, CaseReference, CaseState, Command, DecisionDates,
+    Event, EventAction, Level, MergeTarget, NewCase, Outcome, Principal, SubmitInput,
+    available_actions, barrier_status_after, decide, may_read, read_scope, submission_event,
 };
-use doorbraak_store::CaseQuery;
+use doorbraak_store::{BarrierChange, CaseQuery, FollowUp, PrecedentChange, meeting_level};
 use rust_decimal::Decimal;
 
 use crate::{Engine, EngineError, StoredEvent};
@@ -31,6 +32,7 @@ pub enum CommandInput {
         outcome: Outcome,
         explanation: String,
         funds_unlocked: Option<Decimal>,
+        dates: DecisionDates,
     },
     CloseNoBreakthrough {
         explanation: String,
@@ -100,11 +102,25 @@ impl Engine {
                 outcome,
                 explanation,
                 funds_unlocked,
-            } => Command::Resolve {
-                outcome,
-                explanation,
-                funds_unlocked,
-            },
+                dates,
+            } => {
+                let barrier_decided = match case.status.barrier {
+                    Some(b) => self.store.barrier_by_id(b).await?.is_some_and(|b| {
+                        matches!(
+                            b.status,
+                            BarrierStatus::BreakthroughDecided | BarrierStatus::Implemented
+                        )
+                    }),
+                    None => false,
+                };
+                Command::Resolve {
+                    outcome,
+                    explanation,
+                    funds_unlocked,
+                    dates,
+                    barrier_decided,
+                }
+            }
             CommandInput::CloseNoBreakthrough { explanation } => {
                 Command::CloseNoBreakthrough { explanation }
             }
@@ -128,11 +144,64 @@ impl Engine {
             CommandInput::Contest { reason } => Command::Contest { reason },
         };
         tracing::Span::current().record("action", command.action().as_str());
-        let event = decide(&case, p, &command, self.now(), &self.policy())?;
-        let status = self.store.record_transition(&case, &event).await?;
+        let mut event = decide(&case, p, &command, self.now(), &self.policy())?;
+        let follow = self.follow_ups(&case, &mut event).await?;
+        let status = self.store.record_transition(&case, &event, &follow).await?;
         tracing::info!(version = status.version, state = %status.state, "case moved");
         self.changed(case.id);
         Ok(Case { status, ..case })
+    }
+
+    /// What else a transition changes: the agenda item it decides, the next
+    /// agenda it goes on, its barrier's status, the precedent index.
+    async fn follow_ups(&self, case: &Case, event: &mut Event) -> Result<FollowUp, EngineError> {
+        let mut follow = FollowUp::default();
+        let before = case.status.state;
+        let after = event.to_state;
+        if before != after && after != CaseState::AwaitingInformation {
+            if let Some(item) = self.store.open_item_of(case.id).await? {
+                let action = event.action.as_str().to_owned();
+                if matches!(
+                    event.action,
+                    EventAction::Case(
+                        CaseAction::Resolve
+                            | CaseAction::CloseNoBreakthrough
+                            | CaseAction::ReferBack
+                            | CaseAction::Escalate
+                    )
+                ) {
+                    event.meeting = Some(item.meeting_id);
+                }
+                follow.decide_item = Some((item.id, action, event.note.clone()));
+            }
+            if let Some(level) = meeting_level(after) {
+                let area = (level == Level::Alliance).then(|| case.facts.focus_area.clone());
+                follow.place_on_agenda = Some((level, area));
+            }
+        }
+        if let Some(b) = case.status.barrier
+            && let Some(barrier) = self.store.barrier_by_id(b).await?
+            && let Some(status) = barrier_status_after(barrier.status, event)
+        {
+            let r = event.effect.resolution.as_ref();
+            follow.barrier = Some(BarrierChange {
+                id: b,
+                status,
+                outcome: r.and_then(|r| r.outcome),
+                note: event.note.clone(),
+                at: event.at,
+                effective_from: r.and_then(|r| r.effective_from),
+                experiment_ends: r.and_then(|r| r.experiment_ends),
+                evaluation_date: r.and_then(|r| r.evaluation_date),
+            });
+        }
+        follow.precedent = match (before, after) {
+            (CaseState::Resolved, CaseState::Resolved) => PrecedentChange::None,
+            (_, CaseState::Resolved) => PrecedentChange::Index,
+            (CaseState::Resolved, _) => PrecedentChange::Remove,
+            _ => PrecedentChange::None,
+        };
+        Ok(follow)
     }
 
     async fn readable_case(&self, p: &Principal, id: CaseId) -> Result<Option<Case>, EngineError> {

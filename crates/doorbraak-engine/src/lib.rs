@@ -19,14 +19,20 @@ mod auth;
 mod cases;
 mod clock;
 mod error;
+mod meetings;
+mod register;
 
 pub use auth::{TOKEN_PREFIX, hash_token};
 pub use cases::{CommandInput, Page};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::EngineError;
+pub use register::{
+    BarrierChoice, CaseSummary, Lesson, LevelDuration, MinistryStatistics, StatFilter,
+};
 
 pub use doorbraak_store::{
-    Backend, CaseQuery, FocusAreaRow, MinistryRow, Store, StoreError, StoredEvent, UserRecord,
+    AgendaItemRecord, Backend, BarrierQuery, BarrierRecord, CaseQuery, FocusAreaRow, MeetingRecord,
+    MeetingStatus, MinistryRow, PrecedentHit, Store, StoreError, StoredEvent, UserRecord,
 };
 
 use std::collections::HashMap;
@@ -159,7 +165,7 @@ impl Engine {
         self.changes.subscribe()
     }
 
-    fn changed(&self, id: doorbraak_core::CaseId) {
+    pub(crate) fn changed(&self, id: doorbraak_core::CaseId) {
         // No receivers is fine: nobody is watching.
         let _ = self.changes.send(id);
     }

@@ -12,6 +12,7 @@ pub mod errors;
 mod loaders;
 mod mutation;
 mod query;
+mod register;
 mod scalars;
 mod subscription;
 mod types;
@@ -22,9 +23,17 @@ use doorbraak_engine::{Engine, UserRecord};
 
 pub use errors::{ErrorCode, to_gql};
 pub use loaders::{EventLoader, Events, UserLoader, Users};
-pub use mutation::MutationRoot;
-pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
+
+/// The root query: cases, then the register and meetings.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(query::CaseQueries, register::RegisterQueries);
+
+/// The root mutation.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(mutation::CaseMutations, register::RegisterMutations);
 
 pub type DoorbraakSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -40,10 +49,14 @@ pub struct Caller(pub UserRecord);
 
 /// The schema with its limits, before data is attached.
 pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
-    Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(32)
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(32)
 }
 
 /// The schema served over HTTP, sharing one engine.

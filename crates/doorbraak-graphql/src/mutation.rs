@@ -11,7 +11,8 @@ use crate::types::{
     User, caller, engine,
 };
 
-pub struct MutationRoot;
+#[derive(Default)]
+pub struct CaseMutations;
 
 async fn act(
     ctx: &Context<'_>,
@@ -29,7 +30,7 @@ async fn act(
 }
 
 #[Object]
-impl MutationRoot {
+impl CaseMutations {
     /// A professional submits a blocking rule.
     async fn submit_case(&self, ctx: &Context<'_>, input: SubmitCaseInput) -> ApiResult<Case> {
         let me = caller(ctx)?.principal();
@@ -144,6 +145,11 @@ impl MutationRoot {
             outcome: input.outcome.into(),
             explanation: input.explanation,
             funds_unlocked: input.funds_unlocked.map(|m| m.0),
+            dates: core::DecisionDates {
+                effective_from: input.effective_from.map(|d| d.0),
+                experiment_ends: input.experiment_ends.map(|d| d.0),
+                evaluation_date: input.evaluation_date.map(|d| d.0),
+            },
         };
         act(ctx, &id, expected_version, cmd).await
     }

@@ -12,7 +12,8 @@ use crate::types::{
     caller, engine,
 };
 
-pub struct QueryRoot;
+#[derive(Default)]
+pub struct CaseQueries;
 
 /// Default and largest page sizes of `cases`.
 const DEFAULT_PAGE: i32 = 20;
@@ -69,7 +70,7 @@ async fn prefetch(ctx: &Context<'_>, cases: &[core::Case]) -> ApiResult<()> {
 }
 
 #[Object]
-impl QueryRoot {
+impl CaseQueries {
     /// The caller.
     async fn me(&self, ctx: &Context<'_>) -> ApiResult<User> {
         Ok(User(caller(ctx)?.clone()))

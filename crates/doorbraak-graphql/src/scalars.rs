@@ -36,3 +36,26 @@ impl ScalarType for Money {
         Value::String(self.0.to_string())
     }
 }
+
+/// A calendar date, ISO 8601 (`2027-01-01`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Day(pub chrono::NaiveDate);
+
+/// ISO 8601 calendar date ("2027-01-01").
+#[Scalar(name = "Date")]
+impl ScalarType for Day {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => chrono::NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+                .map(Day)
+                .map_err(|_| InputValueError::custom("a Date is written YYYY-MM-DD")),
+            _ => Err(InputValueError::custom(
+                "a Date is a string such as \"2027-01-01\"",
+            )),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}

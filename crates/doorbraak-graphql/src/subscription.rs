@@ -10,7 +10,7 @@ use crate::types::{Case, caller, engine};
 
 pub struct SubscriptionRoot;
 
-#[Subscription]
+#[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// The case as it is now, then again each time it changes (through
     /// this server instance). Ends when the case leaves your scope.

@@ -8,7 +8,7 @@ use doorbraak_engine::{Engine, FocusAreaRow, MinistryRow, StoredEvent, UserRecor
 use crate::Caller;
 use crate::errors::{ApiResult, ErrorCode, to_gql};
 use crate::loaders::{Events, Users};
-use crate::scalars::Money;
+use crate::scalars::{Day, Money};
 
 /// The caller, or `UNAUTHENTICATED`.
 pub fn caller<'a>(ctx: &'a Context<'_>) -> ApiResult<&'a UserRecord> {
@@ -125,6 +125,7 @@ pub enum CaseAction {
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 pub enum CaseEventAction {
     Submit,
+    LinkBarrier,
     PickUp,
     Release,
     RequestInformation,
@@ -144,6 +145,7 @@ impl From<core::EventAction> for CaseEventAction {
         use core::CaseAction as A;
         match a {
             core::EventAction::Submit => CaseEventAction::Submit,
+            core::EventAction::LinkBarrier => CaseEventAction::LinkBarrier,
             core::EventAction::Case(a) => match a {
                 A::PickUp => CaseEventAction::PickUp,
                 A::Release => CaseEventAction::Release,
@@ -301,6 +303,18 @@ impl Resolution {
     async fn decided_at(&self) -> DateTime<Utc> {
         self.0.decided_at
     }
+    /// Structural breakthroughs: when the change takes effect.
+    async fn effective_from(&self) -> Option<Day> {
+        self.0.effective_from.map(Day)
+    }
+    /// Experiments: when the room to deviate ends.
+    async fn experiment_ends(&self) -> Option<Day> {
+        self.0.experiment_ends.map(Day)
+    }
+    /// Experiments: when the experiment is evaluated.
+    async fn evaluation_date(&self) -> Option<Day> {
+        self.0.evaluation_date.map(Day)
+    }
 }
 
 /// One entry of a case's append-only log.
@@ -322,8 +336,18 @@ impl CaseEvent {
     async fn to_state(&self) -> CaseState {
         self.0.event.to_state.into()
     }
+    /// Who acted. A professional sees only their own name here; other
+    /// steps show the role (`actorRole`).
     async fn actor(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        let me = caller(ctx)?;
+        if me.role == core::Role::Professional && me.id != self.0.event.actor {
+            return Ok(None);
+        }
         load_user(ctx, self.0.event.actor).await
+    }
+    /// The meeting whose decision this was, if any.
+    async fn meeting_id(&self) -> Option<ID> {
+        self.0.event.meeting.map(|m| ID(m.to_string()))
     }
     async fn actor_role(&self) -> Role {
         self.0.event.actor_role.into()
@@ -399,12 +423,61 @@ impl Case {
     async fn highest_level(&self) -> Level {
         self.0.status.highest_level.into()
     }
-    /// Who picked the case up at its current level, if anyone.
+    /// Who picked the case up at its current level, if anyone. The
+    /// submitter sees who holds the case by role (`holderRole`), not by name.
     async fn assignee(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
+        if caller(ctx)?.role == core::Role::Professional {
+            return Ok(None);
+        }
         match self.0.status.assignee {
             Some(id) => load_user(ctx, id).await,
             None => Ok(None),
         }
+    }
+    /// The role that holds the case now (null once it is closed): the
+    /// programme bureau, the alliance secretary, the national
+    /// representative, the breakthrough secretariat, or the submitter when
+    /// information was asked.
+    async fn holder_role(&self) -> Option<Role> {
+        let s = &self.0.status;
+        match s.state {
+            core::CaseState::AwaitingInformation => Some(Role::Professional),
+            state => state.active_level().map(|l| match l {
+                core::Level::ProgrammeBureau => Role::ProgrammeBureau,
+                core::Level::Alliance => Role::AllianceSecretary,
+                core::Level::NationalRepresentative => Role::NationalRepresentative,
+                core::Level::BreakthroughMeeting => Role::BreakthroughSecretariat,
+            }),
+        }
+    }
+    /// The barrier of the register this case is linked to.
+    async fn barrier(&self, ctx: &Context<'_>) -> ApiResult<Option<crate::register::Barrier>> {
+        match self.0.status.barrier {
+            Some(id) => crate::register::case_barrier(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+    /// An open case whose barrier already has a breakthrough decided: it
+    /// can be resolved by reference to that decision at any level.
+    async fn precedent_available(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        if !self.0.status.state.is_open() {
+            return Ok(false);
+        }
+        Ok(match self.0.status.barrier {
+            Some(id) => crate::register::case_barrier(ctx, id)
+                .await?
+                .is_some_and(|b| {
+                    matches!(
+                        b.0.status,
+                        core::BarrierStatus::BreakthroughDecided | core::BarrierStatus::Implemented
+                    )
+                }),
+            None => false,
+        })
+    }
+    /// The meetings the case was on, with what each decided.
+    async fn meetings(&self, ctx: &Context<'_>) -> ApiResult<Vec<crate::register::AgendaItem>> {
+        crate::register::meeting_history(ctx, &self.0).await
     }
     async fn submitted_by(&self, ctx: &Context<'_>) -> ApiResult<Option<User>> {
         load_user(ctx, self.0.facts.submitted_by).await
@@ -528,6 +601,12 @@ pub struct ResolveCaseInput {
     pub explanation: String,
     /// Required (above zero) with `FUNDING_UNLOCKED`, refused otherwise.
     pub funds_unlocked: Option<Money>,
+    /// Required with `STRUCTURAL_BREAKTHROUGH`: when the change takes effect.
+    pub effective_from: Option<Day>,
+    /// Required with `EXPERIMENT`: when the room to deviate ends.
+    pub experiment_ends: Option<Day>,
+    /// Required with `EXPERIMENT`: when it is evaluated (not after its end).
+    pub evaluation_date: Option<Day>,
 }
 
 #[derive(InputObject)]

@@ -37,8 +37,8 @@ pub struct AppOptions {
 }
 
 #[derive(Clone)]
-struct AppState {
-    engine: Engine,
+pub(crate) struct AppState {
+    pub(crate) engine: Engine,
     schema: DoorbraakSchema,
     limiter: Arc<Limiter>,
 }
@@ -57,6 +57,8 @@ pub fn app(engine: Engine, options: &AppOptions) -> Router {
         .route("/schema.graphql", get(schema_sdl))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
+        .route("/export/barriers.csv", get(crate::export::barriers_csv))
+        .route("/meetings/{id}/agenda.md", get(crate::export::agenda_document))
         .with_state(state)
         .layer(CatchPanicLayer::custom(on_panic))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
@@ -103,7 +105,7 @@ fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
 }
 
 /// A GraphQL-shaped error body for refusals that happen before execution.
-fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
+pub(crate) fn error_response(status: StatusCode, code: ErrorCode, message: &str) -> Response {
     let body = serde_json::json!({
         "errors": [{ "message": message, "extensions": { "code": code.as_str() } }]
     });
@@ -139,7 +141,7 @@ async fn readyz(State(st): State<AppState>) -> Response {
     }
 }
 
-fn bearer(headers: &HeaderMap) -> Option<Result<&str, ()>> {
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<Result<&str, ()>> {
     let v = headers.get(header::AUTHORIZATION)?;
     Some(
         v.to_str()

@@ -6,6 +6,7 @@
 //! everything a request does happens in the engine.
 
 pub mod cli;
+mod export;
 mod http;
 mod rate_limit;
 

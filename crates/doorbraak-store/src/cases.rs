@@ -25,6 +25,18 @@ pub struct StoredEvent {
     pub event: Event,
 }
 
+/// What else a transition changes, in the same transaction.
+#[derive(Debug, Clone, Default)]
+pub struct FollowUp {
+    pub barrier: Option<crate::BarrierChange>,
+    pub precedent: crate::PrecedentChange,
+    /// The open agenda item that this event decides (or takes off the
+    /// agenda), with the action that did so.
+    pub decide_item: Option<(i64, String, Option<String>)>,
+    /// Put the case on the next open meeting of this level (and area).
+    pub place_on_agenda: Option<(Level, Option<String>)>,
+}
+
 /// Filters of a case list. Empty vectors and `None` mean "any".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaseQuery {
@@ -60,6 +72,7 @@ fn event_row(case_id: CaseId, sequence: i32, e: &Event) -> case_event::ActiveMod
         note: Set(e.note.clone()),
         at: Set(ms(e.at)),
         effect: Set(effect_to_json(&e.effect)),
+        meeting_id: Set(e.meeting),
         ..Default::default()
     }
 }
@@ -134,6 +147,7 @@ impl Store {
         &self,
         before: &Case,
         event: &Event,
+        follow: &FollowUp,
     ) -> Result<Status, StoreError> {
         self.count();
         let after = apply(Some(&before.status), event);
@@ -153,6 +167,53 @@ impl Store {
             return Err(StoreError::VersionConflict);
         }
         case_event::Entity::insert(event_row(before.id, after.version, event))
+            .exec_without_returning(&txn)
+            .await?;
+        crate::barriers::apply_follow_ups(
+            &txn,
+            self.backend,
+            before.id,
+            &before.facts.rule.citation,
+            after.resolution.as_ref().map(|r| r.explanation.as_str()),
+            follow.barrier.as_ref(),
+            follow.precedent,
+        )
+        .await?;
+        crate::meetings::apply_agenda(&txn, before.id, event, follow).await?;
+        txn.commit().await?;
+        Ok(after)
+    }
+
+    /// Links a case to a barrier, creating the barrier first when `new` is
+    /// given (then the event is given its id), all in one transaction.
+    pub async fn link_case(
+        &self,
+        before: &Case,
+        mut event: Event,
+        new: Option<&crate::NewBarrier>,
+        by: UserId,
+    ) -> Result<Status, StoreError> {
+        self.count();
+        let txn = self.write.begin().await?;
+        if let Some(nb) = new {
+            let id = crate::barriers::insert_barrier(&txn, nb, by, event.at).await?;
+            event.effect.barrier = Some(id);
+            event.note = Some(format!("linked to barrier {id}"));
+        }
+        let after = apply(Some(&before.status), &event);
+        let mut row = case::ActiveModel::default();
+        set_status(&mut row, &after);
+        let updated = case::Entity::update_many()
+            .set(row)
+            .filter(case::Column::Id.eq(before.id))
+            .filter(case::Column::Version.eq(before.status.version))
+            .exec(&txn)
+            .await?;
+        if updated.rows_affected != 1 {
+            txn.rollback().await?;
+            return Err(StoreError::VersionConflict);
+        }
+        case_event::Entity::insert(event_row(before.id, after.version, &event))
             .exec_without_returning(&txn)
             .await?;
         txn.commit().await?;

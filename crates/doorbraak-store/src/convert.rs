@@ -29,6 +29,19 @@ fn cents(v: Option<i64>) -> Result<Option<Euros>, StoreError> {
         .transpose()
 }
 
+pub fn date_text(d: chrono::NaiveDate) -> String {
+    d.format("%Y-%m-%d").to_string()
+}
+
+pub fn date_opt(v: &Option<String>) -> Result<Option<chrono::NaiveDate>, StoreError> {
+    v.as_deref()
+        .map(|s| {
+            chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|_| StoreError::Corrupt(format!("date `{s}`")))
+        })
+        .transpose()
+}
+
 pub fn domains_to_text(d: &[PolicyDomain]) -> String {
     d.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(",")
 }
@@ -55,6 +68,9 @@ pub fn case_from_row(r: case::Model) -> Result<Case, StoreError> {
             funds_unlocked: cents(r.resolution_funds_cents)?,
             level: parse::<Level>("level", level)?,
             decided_at: from_ms(at)?,
+            effective_from: date_opt(&r.resolution_effective_from)?,
+            experiment_ends: date_opt(&r.resolution_experiment_ends)?,
+            evaluation_date: date_opt(&r.resolution_evaluation_date)?,
         }),
         _ => None,
     };
@@ -88,6 +104,7 @@ pub fn case_from_row(r: case::Model) -> Result<Case, StoreError> {
             paused_at: r.paused_at.map(from_ms).transpose()?,
             resolution,
             merged_into: r.merged_into,
+            barrier: r.barrier_id,
             version: r.version,
             updated_at: from_ms(r.updated_at)?,
         },
@@ -110,6 +127,10 @@ pub fn set_status(m: &mut case::ActiveModel, s: &Status) {
     m.resolution_level = Set(r.map(|r| r.level.as_str().to_owned()));
     m.resolution_decided_at = Set(r.map(|r| ms(r.decided_at)));
     m.merged_into = Set(s.merged_into);
+    m.barrier_id = Set(s.barrier);
+    m.resolution_effective_from = Set(r.and_then(|r| r.effective_from).map(date_text));
+    m.resolution_experiment_ends = Set(r.and_then(|r| r.experiment_ends).map(date_text));
+    m.resolution_evaluation_date = Set(r.and_then(|r| r.evaluation_date).map(date_text));
     m.version = Set(s.version);
     m.updated_at = Set(ms(s.updated_at));
 }
@@ -121,6 +142,12 @@ struct ResolutionJson {
     funds_cents: Option<i64>,
     level: String,
     decided_at: i64,
+    #[serde(default)]
+    effective_from: Option<String>,
+    #[serde(default)]
+    experiment_ends: Option<String>,
+    #[serde(default)]
+    evaluation_date: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -131,6 +158,8 @@ struct EffectJson {
     paused_at: Option<i64>,
     resolution: Option<ResolutionJson>,
     merged_into: Option<i64>,
+    #[serde(default)]
+    barrier: Option<i64>,
 }
 
 pub fn effect_to_json(e: &Effect) -> String {
@@ -145,8 +174,12 @@ pub fn effect_to_json(e: &Effect) -> String {
             funds_cents: r.funds_unlocked.map(Euros::cents),
             level: r.level.as_str().to_owned(),
             decided_at: ms(r.decided_at),
+            effective_from: r.effective_from.map(date_text),
+            experiment_ends: r.experiment_ends.map(date_text),
+            evaluation_date: r.evaluation_date.map(date_text),
         }),
         merged_into: e.merged_into,
+        barrier: e.barrier,
     };
     serde_json::to_string(&j).unwrap_or_default()
 }
@@ -172,10 +205,14 @@ fn effect_from_json(s: &str) -> Result<Effect, StoreError> {
                     funds_unlocked: cents(r.funds_cents)?,
                     level: parse("level", &r.level)?,
                     decided_at: from_ms(r.decided_at)?,
+                    effective_from: date_opt(&r.effective_from)?,
+                    experiment_ends: date_opt(&r.experiment_ends)?,
+                    evaluation_date: date_opt(&r.evaluation_date)?,
                 })
             })
             .transpose()?,
         merged_into: j.merged_into,
+        barrier: j.barrier,
     })
 }
 
@@ -194,5 +231,6 @@ pub fn event_from_row(r: &case_event::Model) -> Result<Event, StoreError> {
         note: r.note.clone(),
         at: from_ms(r.at)?,
         effect: effect_from_json(&r.effect)?,
+        meeting: r.meeting_id,
     })
 }

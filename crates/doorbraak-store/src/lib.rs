@@ -15,15 +15,22 @@
 //!   `SQLITE_BUSY` cannot surface from inside the process;
 //! - timestamps are integer milliseconds (UTC) and money integer cents.
 
+mod barriers;
 mod cases;
 mod connect;
 mod convert;
 pub mod entity;
+mod meetings;
 mod reference;
 mod users;
 
-pub use cases::{CaseQuery, StoredEvent};
+pub use barriers::{
+    BarrierChange, BarrierQuery, BarrierRecord, BarrierScope, NewBarrier, PrecedentChange,
+    PrecedentHit, StatRow,
+};
+pub use cases::{CaseQuery, FollowUp, StoredEvent};
 pub use connect::{Backend, PoolSizes};
+pub use meetings::{AgendaItemRecord, MeetingRecord, MeetingStatus, meeting_level};
 pub use reference::{FocusAreaRow, MinistryRow};
 pub use users::{NewUser, UserRecord};
 

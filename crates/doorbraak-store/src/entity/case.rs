@@ -37,6 +37,10 @@ pub struct Model {
     pub merged_into: Option<i64>,
     pub version: i32,
     pub updated_at: i64,
+    pub barrier_id: Option<i64>,
+    pub resolution_effective_from: Option<String>,
+    pub resolution_experiment_ends: Option<String>,
+    pub resolution_evaluation_date: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

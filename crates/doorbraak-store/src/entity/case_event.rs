@@ -17,6 +17,7 @@ pub struct Model {
     pub at: i64,
     /// The event's effect on the case's status, as JSON.
     pub effect: String,
+    pub meeting_id: Option<i64>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,226 @@
+//! Meetings: the alliance of each focus area and the national breakthrough
+//! meeting decide on scheduled dates, from an agenda.
+
+use doorbraak_core::{CaseId, Level, Principal, Role, Timestamp};
+use doorbraak_store::{AgendaItemRecord, MeetingRecord, MeetingStatus, meeting_level};
+
+use crate::{Engine, EngineError};
+
+impl Engine {
+    /// May `p` read meetings of this level and area?
+    fn may_read_meetings(&self, p: &Principal, level: Level, area: Option<&str>) -> bool {
+        match (level, area) {
+            (Level::Alliance, Some(a)) => match p.role {
+                Role::Administrator => true,
+                Role::ProgrammeBureau | Role::AllianceSecretary | Role::NationalRepresentative => {
+                    p.has_area(a)
+                }
+                _ => false,
+            },
+            (Level::BreakthroughMeeting, None) => {
+                matches!(p.role, Role::Administrator | Role::BreakthroughSecretariat)
+            }
+            _ => false,
+        }
+    }
+
+    /// May `p` schedule, close and rearrange meetings of this level and area?
+    fn may_run_meetings(&self, p: &Principal, level: Level, area: Option<&str>) -> bool {
+        match (level, area) {
+            (Level::Alliance, Some(a)) => p.role == Role::AllianceSecretary && p.has_area(a),
+            (Level::BreakthroughMeeting, None) => p.role == Role::BreakthroughSecretariat,
+            _ => false,
+        }
+    }
+
+    /// Schedules a meeting; cases waiting at its level go on its agenda.
+    pub async fn schedule_meeting(
+        &self,
+        p: &Principal,
+        level: Level,
+        area: Option<&str>,
+        at: Timestamp,
+    ) -> Result<MeetingRecord, EngineError> {
+        let area = match (level, area.map(str::trim).filter(|a| !a.is_empty())) {
+            (Level::Alliance, Some(a)) => {
+                let code = doorbraak_core::AreaCode::parse("focusArea", a)?;
+                if self.focus_area(code.as_str()).is_none() {
+                    return Err(EngineError::validation(
+                        "focusArea",
+                        "is not a known focus area",
+                    ));
+                }
+                Some(code.as_str().to_owned())
+            }
+            (Level::Alliance, None) => {
+                return Err(EngineError::validation(
+                    "focusArea",
+                    "is required for an alliance meeting",
+                ));
+            }
+            (Level::BreakthroughMeeting, None) => None,
+            (Level::BreakthroughMeeting, Some(_)) => {
+                return Err(EngineError::validation(
+                    "focusArea",
+                    "the breakthrough meeting is national",
+                ));
+            }
+            (Level::ProgrammeBureau | Level::NationalRepresentative, _) => {
+                return Err(EngineError::validation(
+                    "level",
+                    "only the alliance and the breakthrough meeting meet",
+                ));
+            }
+        };
+        if !self.may_run_meetings(p, level, area.as_deref()) {
+            return Err(EngineError::Forbidden(
+                "alliance secretaries schedule their alliance's meetings; the breakthrough secretariat the national ones".into(),
+            ));
+        }
+        let now = self.now();
+        if at <= now {
+            return Err(EngineError::validation(
+                "scheduledAt",
+                "must lie in the future",
+            ));
+        }
+        Ok(self
+            .store
+            .create_meeting(level, area.as_deref(), at, p.id, now)
+            .await?)
+    }
+
+    /// A meeting; `None` when missing or not for the caller.
+    pub async fn meeting(
+        &self,
+        p: &Principal,
+        id: i64,
+    ) -> Result<Option<MeetingRecord>, EngineError> {
+        Ok(self
+            .store
+            .meeting_by_id(id)
+            .await?
+            .filter(|m| self.may_read_meetings(p, m.level, m.focus_area.as_deref())))
+    }
+
+    /// Meetings of a level, oldest first.
+    pub async fn meetings(
+        &self,
+        p: &Principal,
+        level: Level,
+        area: Option<&str>,
+        after: Option<i64>,
+        first: u64,
+    ) -> Result<(Vec<MeetingRecord>, bool), EngineError> {
+        let allowed: Option<Vec<String>> = match (level, p.role) {
+            (Level::Alliance, Role::Administrator) => None,
+            (
+                Level::Alliance,
+                Role::ProgrammeBureau | Role::AllianceSecretary | Role::NationalRepresentative,
+            ) => Some(p.areas.clone()),
+            (Level::BreakthroughMeeting, Role::Administrator | Role::BreakthroughSecretariat) => {
+                None
+            }
+            _ => Some(Vec::new()),
+        };
+        if allowed.as_ref().is_some_and(Vec::is_empty) {
+            return Ok((Vec::new(), false));
+        }
+        let mut rows = self
+            .store
+            .list_meetings(level, area, allowed.as_deref(), after, first + 1)
+            .await?;
+        let more = rows.len() as u64 > first;
+        rows.truncate(first as usize);
+        Ok((rows, more))
+    }
+
+    /// Moves a case to another open meeting of its level.
+    pub async fn move_to_meeting(
+        &self,
+        p: &Principal,
+        case_id: CaseId,
+        meeting_id: i64,
+    ) -> Result<MeetingRecord, EngineError> {
+        let m = self
+            .meeting(p, meeting_id)
+            .await?
+            .ok_or(EngineError::NotFound("meeting"))?;
+        if !self.may_run_meetings(p, m.level, m.focus_area.as_deref()) {
+            return Err(EngineError::Forbidden(
+                "only the meeting's secretary moves cases on its agenda".into(),
+            ));
+        }
+        let case = self
+            .case(p, case_id)
+            .await?
+            .ok_or(EngineError::NotFound("case"))?;
+        if m.status != MeetingStatus::Open {
+            return Err(EngineError::InvalidTransition(
+                "the meeting is closed".into(),
+            ));
+        }
+        let fits = meeting_level(case.status.state) == Some(m.level)
+            && (m.level != Level::Alliance
+                || m.focus_area.as_deref() == Some(case.facts.focus_area.as_str()));
+        if !fits {
+            return Err(EngineError::InvalidTransition(
+                "the case is not waiting for a meeting of this level and area".into(),
+            ));
+        }
+        self.store
+            .move_to_meeting(case_id, meeting_id, self.now())
+            .await?;
+        Ok(m)
+    }
+
+    /// Closes a meeting; undecided items carry over to the next one.
+    pub async fn close_meeting(
+        &self,
+        p: &Principal,
+        id: i64,
+    ) -> Result<MeetingRecord, EngineError> {
+        let m = self
+            .meeting(p, id)
+            .await?
+            .ok_or(EngineError::NotFound("meeting"))?;
+        if !self.may_run_meetings(p, m.level, m.focus_area.as_deref()) {
+            return Err(EngineError::Forbidden(
+                "only the meeting's secretary closes it".into(),
+            ));
+        }
+        self.store
+            .close_meeting(id, self.now())
+            .await?
+            .ok_or_else(|| EngineError::InvalidTransition("the meeting is already closed".into()))
+    }
+
+    /// Agenda items of meetings the caller may read.
+    pub async fn agenda(&self, ids: &[i64]) -> Result<Vec<AgendaItemRecord>, EngineError> {
+        Ok(self.store.items_of_meetings(ids).await?)
+    }
+
+    /// A case's meeting history (the caller must be able to read the case).
+    pub async fn meeting_history(
+        &self,
+        p: &Principal,
+        case_id: CaseId,
+    ) -> Result<Vec<(AgendaItemRecord, MeetingRecord)>, EngineError> {
+        if self.case(p, case_id).await?.is_none() {
+            return Ok(Vec::new());
+        }
+        let items = self.store.items_of_cases(&[case_id]).await?;
+        let ids: Vec<i64> = items.iter().map(|i| i.meeting_id).collect();
+        let meetings = self.store.meetings_by_ids(&ids).await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|i| {
+                meetings
+                    .iter()
+                    .find(|m| m.id == i.meeting_id)
+                    .cloned()
+                    .map(|m| (i, m))
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,532 @@
+//! The barrier register, precedents and what ministries see.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use doorbraak_core::{
+    BwbId, Case, CaseId, Level, MinistryCode, Outcome, Principal, Role, RuleScope, Text, Timestamp,
+    citation_similarity, level_durations, link_barrier, may_read, percentile,
+};
+use doorbraak_store::{
+    BarrierQuery, BarrierRecord, BarrierScope, NewBarrier, PrecedentHit, StatRow,
+};
+
+use crate::{Engine, EngineError};
+
+/// How a barrier is chosen when linking a case.
+#[derive(Debug, Clone)]
+pub enum BarrierChoice {
+    Existing(i64),
+    New {
+        citation: String,
+        bwb_id: Option<String>,
+        scope: RuleScope,
+        owning_ministry: String,
+    },
+}
+
+/// A case of a barrier, without any text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseSummary {
+    pub id: CaseId,
+    pub reference: String,
+    pub state: String,
+    pub focus_area: String,
+    pub outcome: Option<String>,
+}
+
+/// Time per level over a set of cases, in days.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LevelDuration {
+    pub level: Level,
+    pub cases: usize,
+    pub median_days: Option<f64>,
+    pub p90_days: Option<f64>,
+}
+
+/// What a ministry sees of its rules over a period.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MinistryStatistics {
+    pub ministry: String,
+    pub barriers_reported: usize,
+    pub barriers_decided: usize,
+    pub barriers_implemented: usize,
+    pub barriers_refused: usize,
+    pub cases_total: usize,
+    pub areas_affected: usize,
+    pub funds_unlocked_cents: i64,
+    pub outcomes: Vec<(Option<Outcome>, usize)>,
+    pub level_durations: Vec<LevelDuration>,
+    /// Per barrier: (barrier, cases, areas), most cases first.
+    pub per_barrier: Vec<(BarrierRecord, usize, usize)>,
+}
+
+/// The filters of a statistics request.
+#[derive(Debug, Clone, Default)]
+pub struct StatFilter {
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+    pub area: Option<String>,
+    pub domain: Option<String>,
+}
+
+impl StatFilter {
+    fn in_period(&self, t: Timestamp) -> bool {
+        self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|x| t < x)
+    }
+    fn matches(&self, r: &StatRow) -> bool {
+        self.area.as_ref().is_none_or(|a| *a == r.focus_area)
+            && self
+                .domain
+                .as_ref()
+                .is_none_or(|d| r.domains.split(',').any(|x| x == d))
+    }
+}
+
+/// One lesson for the periodic report: what was decided, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lesson {
+    pub case_reference: String,
+    pub citation: String,
+    pub outcome: Option<Outcome>,
+    pub explanation: String,
+    pub decided_at: Timestamp,
+}
+
+fn round1(v: f64) -> f64 {
+    (v * 10.0).round() / 10.0
+}
+
+impl Engine {
+    /// Which barriers a user may read.
+    pub fn barrier_scope(&self, p: &Principal) -> BarrierScope {
+        match (p.role, &p.ministry) {
+            (Role::Administrator | Role::BreakthroughSecretariat, _) => BarrierScope::All,
+            (Role::MinistryAnalyst, Some(m)) => BarrierScope::Ministry(m.clone()),
+            (Role::NationalRepresentative, Some(m)) => {
+                BarrierScope::MinistryOrAreas(m.clone(), p.areas.clone())
+            }
+            (Role::ProgrammeBureau | Role::AllianceSecretary | Role::NationalRepresentative, _) => {
+                BarrierScope::Areas(p.areas.clone())
+            }
+            (Role::Professional | Role::MinistryAnalyst, _) => BarrierScope::Nothing,
+        }
+    }
+
+    /// A barrier by id; `None` when missing or outside the caller's scope.
+    pub async fn barrier(
+        &self,
+        p: &Principal,
+        id: i64,
+    ) -> Result<Option<BarrierRecord>, EngineError> {
+        if !self
+            .store
+            .barrier_visible(&self.barrier_scope(p), id)
+            .await?
+        {
+            return Ok(None);
+        }
+        Ok(self.store.barrier_by_id(id).await?)
+    }
+
+    /// A page of the barriers the caller may read, newest first.
+    pub async fn barriers(
+        &self,
+        p: &Principal,
+        q: &BarrierQuery,
+        after: Option<i64>,
+        first: u64,
+    ) -> Result<(Vec<BarrierRecord>, bool), EngineError> {
+        let mut rows = self
+            .store
+            .list_barriers(&self.barrier_scope(p), q, None, after, first + 1)
+            .await?;
+        let more = rows.len() as u64 > first;
+        rows.truncate(first as usize);
+        Ok((rows, more))
+    }
+
+    /// The cases of some barriers, as summaries (no text), by barrier.
+    pub async fn barrier_cases(
+        &self,
+        ids: &[i64],
+    ) -> Result<HashMap<i64, Vec<CaseSummary>>, EngineError> {
+        let mut out: HashMap<i64, Vec<CaseSummary>> = HashMap::new();
+        for (b, id, reference, state, focus_area, outcome) in self.store.barrier_cases(ids).await? {
+            out.entry(b).or_default().push(CaseSummary {
+                id,
+                reference,
+                state,
+                focus_area,
+                outcome,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Links a case to an existing barrier or a new one, on the version the
+    /// caller saw. A new barrier and the link are one transaction.
+    pub async fn link_barrier(
+        &self,
+        p: &Principal,
+        case_id: CaseId,
+        expected_version: i32,
+        choice: BarrierChoice,
+    ) -> Result<Case, EngineError> {
+        let case = self
+            .case(p, case_id)
+            .await?
+            .ok_or(EngineError::NotFound("case"))?;
+        if case.status.version != expected_version {
+            return Err(EngineError::VersionConflict);
+        }
+        let now = self.now();
+        let (event, new) = match choice {
+            BarrierChoice::Existing(id) => {
+                if self.store.barrier_by_id(id).await?.is_none() {
+                    return Err(EngineError::NotFound("barrier"));
+                }
+                (link_barrier(&case, p, id, now)?, None)
+            }
+            BarrierChoice::New {
+                citation,
+                bwb_id,
+                scope,
+                owning_ministry,
+            } => {
+                let citation = Text::parse("newBarrier.citation", &citation, 3, 300)?.into_string();
+                let bwb_id = match bwb_id.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+                    Some(b) => Some(BwbId::parse("newBarrier.bwbId", b)?.as_str().to_owned()),
+                    None => None,
+                };
+                let m = MinistryCode::parse("newBarrier.owningMinistry", &owning_ministry)?;
+                if self.ministry(m.as_str()).is_none() {
+                    return Err(EngineError::validation(
+                        "newBarrier.owningMinistry",
+                        "is not a known ministry",
+                    ));
+                }
+                let new = NewBarrier {
+                    citation,
+                    bwb_id,
+                    scope,
+                    owning_ministry: m.as_str().to_owned(),
+                };
+                // The store gives the event the new barrier's id.
+                (link_barrier(&case, p, 0, now)?, Some(new))
+            }
+        };
+        let status = self
+            .store
+            .link_case(&case, event, new.as_ref(), p.id)
+            .await?;
+        self.changed(case.id);
+        Ok(Case { status, ..case })
+    }
+
+    /// Barriers that are probably about the same rule as a case, best first.
+    pub async fn barrier_suggestions(
+        &self,
+        p: &Principal,
+        case_id: CaseId,
+    ) -> Result<Vec<(BarrierRecord, f64)>, EngineError> {
+        let case = self
+            .case(p, case_id)
+            .await?
+            .ok_or(EngineError::NotFound("case"))?;
+        if !matches!(
+            p.role,
+            Role::ProgrammeBureau | Role::NationalRepresentative | Role::Administrator
+        ) {
+            return Err(EngineError::Forbidden(
+                "suggestions are for those who link cases to barriers".into(),
+            ));
+        }
+        let rule = &case.facts.rule;
+        let mut scored: Vec<(BarrierRecord, f64)> = self
+            .store
+            .all_barriers()
+            .await?
+            .into_iter()
+            .map(|b| {
+                let sim = citation_similarity(&rule.citation, &b.citation);
+                let same_bwb = rule.bwb_id.is_some() && rule.bwb_id == b.bwb_id;
+                let same_ministry =
+                    rule.owning_ministry.as_deref() == Some(b.owning_ministry.as_str());
+                let score = if same_bwb {
+                    0.6 + 0.4 * sim
+                } else {
+                    0.85 * sim
+                } + if same_ministry { 0.05 } else { 0.0 };
+                (b, round3(score.min(1.0)))
+            })
+            .filter(|(_, s)| *s >= 0.25)
+            .collect();
+        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.id.cmp(&b.0.id)));
+        scored.truncate(5);
+        Ok(scored)
+    }
+
+    /// The owner records that a decided barrier's change is in force.
+    pub async fn record_implementation(
+        &self,
+        p: &Principal,
+        barrier_id: i64,
+        in_force_on: NaiveDate,
+        note: &str,
+    ) -> Result<BarrierRecord, EngineError> {
+        let b = self
+            .barrier(p, barrier_id)
+            .await?
+            .ok_or(EngineError::NotFound("barrier"))?;
+        let owner = match p.role {
+            Role::Administrator | Role::BreakthroughSecretariat => true,
+            Role::MinistryAnalyst | Role::NationalRepresentative => {
+                p.ministry.as_deref() == Some(&b.owning_ministry)
+            }
+            _ => false,
+        };
+        if !owner {
+            return Err(EngineError::Forbidden(format!(
+                "only {} (the owning ministry) records that the change is in force",
+                b.owning_ministry
+            )));
+        }
+        let note = Text::parse("note", note, 3, 2_000)?.into_string();
+        if !self
+            .store
+            .record_implementation(barrier_id, in_force_on, &note, self.now())
+            .await?
+        {
+            return Err(EngineError::InvalidTransition(
+                "only a barrier with a breakthrough decided can be implemented".into(),
+            ));
+        }
+        self.store
+            .barrier_by_id(barrier_id)
+            .await?
+            .ok_or(EngineError::NotFound("barrier"))
+    }
+
+    /// Earlier answers, across all areas: citations and explanations of
+    /// resolved cases (never descriptions).
+    pub async fn precedents(
+        &self,
+        query: &str,
+        first: u64,
+    ) -> Result<Vec<PrecedentHit>, EngineError> {
+        if first == 0 || first > 50 {
+            return Err(EngineError::validation("first", "must be between 1 and 50"));
+        }
+        let words: Vec<String> = query
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| w.chars().count() >= 2)
+            .take(8)
+            .map(str::to_lowercase)
+            .collect();
+        if words.is_empty() {
+            return Err(EngineError::validation(
+                "query",
+                "needs at least one word of two letters or more",
+            ));
+        }
+        Ok(self.store.search_precedents(&words, first).await?)
+    }
+
+    fn check_ministry_reader(&self, p: &Principal, ministry: &str) -> Result<String, EngineError> {
+        let code = MinistryCode::parse("ministry", ministry)?
+            .as_str()
+            .to_owned();
+        if self.ministry(&code).is_none() {
+            return Err(EngineError::validation(
+                "ministry",
+                "is not a known ministry",
+            ));
+        }
+        let allowed = match p.role {
+            Role::Administrator | Role::BreakthroughSecretariat => true,
+            Role::MinistryAnalyst | Role::NationalRepresentative => {
+                p.ministry.as_deref() == Some(code.as_str())
+            }
+            _ => false,
+        };
+        if allowed {
+            Ok(code)
+        } else {
+            Err(EngineError::Forbidden(
+                "you may read the statistics of your own ministry only".into(),
+            ))
+        }
+    }
+
+    /// What a ministry sees of its rules over a period.
+    pub async fn ministry_statistics(
+        &self,
+        p: &Principal,
+        ministry: &str,
+        f: &StatFilter,
+    ) -> Result<MinistryStatistics, EngineError> {
+        let code = self.check_ministry_reader(p, ministry)?;
+        let rows: Vec<StatRow> = self
+            .store
+            .stat_rows(&code)
+            .await?
+            .into_iter()
+            .filter(|r| f.matches(r))
+            .collect();
+        let barriers = self
+            .store
+            .list_barriers(
+                &BarrierScope::Ministry(code.clone()),
+                &BarrierQuery::default(),
+                None,
+                None,
+                u64::MAX >> 1,
+            )
+            .await?;
+        let created: Vec<&StatRow> = rows.iter().filter(|r| f.in_period(r.created_at)).collect();
+        let decided: Vec<&StatRow> = rows
+            .iter()
+            .filter(|r| r.decided_at.is_some_and(|d| f.in_period(d)))
+            .collect();
+        let areas: BTreeSet<&str> = created.iter().map(|r| r.focus_area.as_str()).collect();
+        let funds: i64 = decided
+            .iter()
+            .filter(|r| r.state == "RESOLVED")
+            .filter_map(|r| r.funds_cents)
+            .sum();
+        let mut outcomes: BTreeMap<Option<&'static str>, (Option<Outcome>, usize)> =
+            BTreeMap::new();
+        for r in decided
+            .iter()
+            .filter(|r| matches!(r.state.as_str(), "RESOLVED" | "CLOSED_NO_BREAKTHROUGH"))
+        {
+            let e = outcomes
+                .entry(r.outcome.map(|o| o.as_str()))
+                .or_insert((r.outcome, 0));
+            e.1 += 1;
+        }
+        // Barriers count when one of their cases passes the area and domain filters.
+        let filtered = f.area.is_some() || f.domain.is_some();
+        let mut per: HashMap<i64, (usize, BTreeSet<&str>)> = HashMap::new();
+        for r in &rows {
+            if let Some(b) = r.barrier_id {
+                let e = per.entry(b).or_default();
+                e.0 += 1;
+                e.1.insert(r.focus_area.as_str());
+            }
+        }
+        let relevant: Vec<&BarrierRecord> = barriers
+            .iter()
+            .filter(|b| !filtered || per.contains_key(&b.id))
+            .collect();
+        let count = |pick: &dyn Fn(&BarrierRecord) -> Option<Timestamp>| {
+            relevant
+                .iter()
+                .filter(|b| pick(b).is_some_and(|t| f.in_period(t)))
+                .count()
+        };
+        let mut per_barrier: Vec<(BarrierRecord, usize, usize)> = relevant
+            .iter()
+            .map(|b| {
+                let (n, a) = per.get(&b.id).map_or((0, 0), |(n, a)| (*n, a.len()));
+                ((*b).clone(), n, a)
+            })
+            .collect();
+        per_barrier.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.id.cmp(&b.0.id)));
+
+        // Time per level, over the cases submitted in the period.
+        let ids: Vec<CaseId> = created.iter().map(|r| r.case_id).collect();
+        let mut by_level: BTreeMap<Level, Vec<f64>> = BTreeMap::new();
+        for chunk in ids.chunks(5_000) {
+            let events = self.store.events_of(chunk).await?;
+            let mut logs: HashMap<CaseId, Vec<doorbraak_core::Event>> = HashMap::new();
+            for e in events {
+                logs.entry(e.case_id).or_default().push(e.event);
+            }
+            for log in logs.values() {
+                for (level, d) in level_durations(log) {
+                    by_level
+                        .entry(level)
+                        .or_default()
+                        .push(d.num_milliseconds() as f64 / 86_400_000.0);
+                }
+            }
+        }
+        let level_durations = Level::ALL
+            .iter()
+            .map(|l| {
+                let mut v = by_level.remove(l).unwrap_or_default();
+                v.sort_by(f64::total_cmp);
+                LevelDuration {
+                    level: *l,
+                    cases: v.len(),
+                    median_days: percentile(&v, 50.0).map(round1),
+                    p90_days: percentile(&v, 90.0).map(round1),
+                }
+            })
+            .collect();
+        Ok(MinistryStatistics {
+            ministry: code,
+            barriers_reported: count(&|b| Some(b.created_at)),
+            barriers_decided: count(&|b| b.decided_at),
+            barriers_implemented: count(&|b| b.implemented_at),
+            barriers_refused: count(&|b| b.refused_at),
+            cases_total: created.len(),
+            areas_affected: areas.len(),
+            funds_unlocked_cents: funds,
+            outcomes: outcomes.into_values().collect(),
+            level_durations,
+            per_barrier,
+        })
+    }
+
+    /// The lessons of a period for a ministry: decisions with their
+    /// explanations, newest first.
+    pub async fn lessons(
+        &self,
+        p: &Principal,
+        ministry: &str,
+        f: &StatFilter,
+        limit: usize,
+    ) -> Result<Vec<Lesson>, EngineError> {
+        let code = self.check_ministry_reader(p, ministry)?;
+        let ids: Vec<CaseId> = self
+            .store
+            .stat_rows(&code)
+            .await?
+            .into_iter()
+            .filter(|r| f.matches(r) && r.decided_at.is_some_and(|d| f.in_period(d)))
+            .map(|r| r.case_id)
+            .collect();
+        let mut cases = Vec::new();
+        for chunk in ids.chunks(5_000) {
+            cases.extend(self.store.cases_by_ids(chunk).await?);
+        }
+        let mut lessons: Vec<Lesson> = cases
+            .into_iter()
+            .filter_map(|c| {
+                let r = c.status.resolution?;
+                Some(Lesson {
+                    case_reference: c.facts.reference,
+                    citation: c.facts.rule.citation,
+                    outcome: r.outcome,
+                    explanation: r.explanation,
+                    decided_at: r.decided_at,
+                })
+            })
+            .collect();
+        lessons.sort_by_key(|l| std::cmp::Reverse(l.decided_at));
+        lessons.truncate(limit);
+        Ok(lessons)
+    }
+
+    /// Whether a caller may read a case (for summaries in other views).
+    pub fn may_read_case(&self, p: &Principal, c: &Case) -> bool {
+        may_read(p, c)
+    }
+}
+
+fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}

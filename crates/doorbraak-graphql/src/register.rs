@@ -1,0 +1,841 @@
+//! The barrier register, precedents, statistics and meetings.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use doorbraak_core as core;
+use doorbraak_engine::{
+    AgendaItemRecord, BarrierChoice, BarrierQuery, BarrierRecord, CaseSummary as CaseSummaryRow,
+    MeetingRecord, MeetingStatus as MStatus, StatFilter,
+};
+
+use crate::errors::{ApiResult, ErrorCode, to_gql, validation};
+use crate::query::parse_id;
+use crate::scalars::{Day, Money};
+use crate::types::{
+    Case, CaseAction, CaseState, FocusArea, Level, Ministry, Outcome, PageInfo, RuleScope, caller,
+    engine,
+};
+
+/// Where a barrier stands.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "core::BarrierStatus")]
+pub enum BarrierStatus {
+    Open,
+    BreakthroughDecided,
+    Implemented,
+    NoBreakthrough,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum MeetingStatus {
+    Open,
+    Closed,
+}
+
+fn area_obj(ctx: &Context<'_>, code: &str) -> FocusArea {
+    engine(ctx)
+        .focus_area(code)
+        .map(FocusArea::from)
+        .unwrap_or_else(|| FocusArea {
+            code: code.to_owned(),
+            name: code.to_owned(),
+        })
+}
+
+/// One entry of the register: all cases about one rule, across areas.
+pub struct Barrier(pub BarrierRecord);
+
+#[Object]
+impl Barrier {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn citation(&self) -> &str {
+        &self.0.citation
+    }
+    async fn bwb_id(&self) -> Option<&str> {
+        self.0.bwb_id.as_deref()
+    }
+    async fn scope(&self) -> RuleScope {
+        self.0.scope.into()
+    }
+    async fn owning_ministry(&self, ctx: &Context<'_>) -> Ministry {
+        engine(ctx)
+            .ministry(&self.0.owning_ministry)
+            .map(Ministry::from)
+            .unwrap_or(Ministry {
+                code: self.0.owning_ministry.clone(),
+                name: self.0.owning_ministry.clone(),
+                provides_representative: false,
+            })
+    }
+    async fn status(&self) -> BarrierStatus {
+        self.0.status.into()
+    }
+    /// The outcome that decided the barrier (structural breakthrough or experiment).
+    async fn decision_outcome(&self) -> Option<Outcome> {
+        self.0.decision_outcome.map(Into::into)
+    }
+    /// What was decided (or why there is no breakthrough).
+    async fn decision(&self) -> Option<&str> {
+        self.0.decision_note.as_deref()
+    }
+    async fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.0.decided_at
+    }
+    /// Structural: when the change takes effect.
+    async fn effective_from(&self) -> Option<Day> {
+        self.0.effective_from.map(Day)
+    }
+    async fn experiment_ends(&self) -> Option<Day> {
+        self.0.experiment_ends.map(Day)
+    }
+    async fn evaluation_date(&self) -> Option<Day> {
+        self.0.evaluation_date.map(Day)
+    }
+    /// An experiment that ends or is due for evaluation within 30 days.
+    async fn needs_evaluation(&self, ctx: &Context<'_>) -> bool {
+        let soon = engine(ctx).now().date_naive() + chrono::Days::new(30);
+        self.0.status == core::BarrierStatus::BreakthroughDecided
+            && self.0.decision_outcome == Some(core::Outcome::Experiment)
+            && (self.0.experiment_ends.is_some_and(|d| d <= soon)
+                || self.0.evaluation_date.is_some_and(|d| d <= soon))
+    }
+    /// When the owner recorded that the change is in force.
+    async fn in_force_on(&self) -> Option<Day> {
+        self.0.in_force_on.map(Day)
+    }
+    async fn implementation_note(&self) -> Option<&str> {
+        self.0.implementation_note.as_deref()
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// Its cases, as summaries (never description text).
+    async fn cases(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseSummary>> {
+        let mut map = engine(ctx)
+            .barrier_cases(&[self.0.id])
+            .await
+            .map_err(to_gql)?;
+        Ok(map
+            .remove(&self.0.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(CaseSummary)
+            .collect())
+    }
+    /// The focus areas its cases come from.
+    async fn areas(&self, ctx: &Context<'_>) -> ApiResult<Vec<FocusArea>> {
+        let mut map = engine(ctx)
+            .barrier_cases(&[self.0.id])
+            .await
+            .map_err(to_gql)?;
+        let mut codes: Vec<String> = map
+            .remove(&self.0.id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| c.focus_area)
+            .collect();
+        codes.sort();
+        codes.dedup();
+        Ok(codes.iter().map(|c| area_obj(ctx, c)).collect())
+    }
+}
+
+/// A case as the register shows it: no text.
+pub struct CaseSummary(CaseSummaryRow);
+
+#[Object]
+impl CaseSummary {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn reference(&self) -> &str {
+        &self.0.reference
+    }
+    async fn state(&self) -> ApiResult<CaseState> {
+        let s: core::CaseState = self
+            .0
+            .state
+            .parse()
+            .map_err(|_| ErrorCode::Internal.error("internal error"))?;
+        Ok(s.into())
+    }
+    async fn focus_area(&self, ctx: &Context<'_>) -> FocusArea {
+        area_obj(ctx, &self.0.focus_area)
+    }
+    async fn outcome(&self) -> Option<Outcome> {
+        self.0
+            .outcome
+            .as_deref()
+            .and_then(|o| o.parse::<core::Outcome>().ok())
+            .map(Into::into)
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct BarrierSuggestion {
+    pub barrier: Barrier,
+    /// 0 to 1: how likely the case is about this barrier's rule.
+    pub score: f64,
+}
+
+#[derive(SimpleObject)]
+pub struct BarrierEdge {
+    pub cursor: String,
+    pub node: Barrier,
+}
+
+#[derive(SimpleObject)]
+pub struct BarrierConnection {
+    pub edges: Vec<BarrierEdge>,
+    pub page_info: PageInfo,
+}
+
+#[derive(InputObject, Default)]
+pub struct BarrierFilter {
+    /// Ministry code.
+    pub ministry: Option<String>,
+    pub status: Option<BarrierStatus>,
+    /// Barriers with a case in this focus area.
+    pub focus_area: Option<String>,
+    /// Only experiments ending or due for evaluation within 30 days.
+    pub needs_evaluation: Option<bool>,
+}
+
+#[derive(InputObject)]
+pub struct NewBarrierInput {
+    pub citation: String,
+    pub bwb_id: Option<String>,
+    pub scope: RuleScope,
+    /// Ministry code.
+    pub owning_ministry: String,
+}
+
+/// An earlier answer: a resolved case's rule and explanation (never its description).
+#[derive(SimpleObject)]
+pub struct Precedent {
+    pub case_reference: String,
+    pub citation: String,
+    pub outcome: Outcome,
+    pub explanation: String,
+    pub focus_area: FocusArea,
+    pub resolved_at: DateTime<Utc>,
+}
+
+#[derive(SimpleObject)]
+pub struct LevelDuration {
+    pub level: Level,
+    /// Completed stays at the level that were counted.
+    pub cases: i32,
+    pub median_days: Option<f64>,
+    pub p90_days: Option<f64>,
+}
+
+#[derive(SimpleObject)]
+pub struct OutcomeCount {
+    /// Null for closures without breakthrough.
+    pub outcome: Option<Outcome>,
+    pub count: i32,
+}
+
+#[derive(SimpleObject)]
+pub struct BarrierCount {
+    pub barrier: Barrier,
+    pub cases: i32,
+    pub areas: i32,
+}
+
+/// What a ministry sees of its rules over a period.
+#[derive(SimpleObject)]
+pub struct MinistryStatistics {
+    pub ministry: Ministry,
+    /// Barriers of the ministry created in the period.
+    pub barriers_reported: i32,
+    /// Barriers with a breakthrough decided in the period.
+    pub barriers_decided: i32,
+    /// Barriers whose change came in force (was recorded) in the period.
+    pub barriers_implemented: i32,
+    /// Barriers refused (no breakthrough) in the period.
+    pub barriers_refused: i32,
+    /// Cases about the ministry's rules submitted in the period.
+    pub cases_total: i32,
+    pub areas_affected: i32,
+    /// Euros unlocked by resolutions in the period, summed exactly.
+    pub funds_unlocked: Money,
+    pub outcomes: Vec<OutcomeCount>,
+    pub level_durations: Vec<LevelDuration>,
+    pub barriers: Vec<BarrierCount>,
+}
+
+/// A lesson: a decision and its explanation.
+#[derive(SimpleObject)]
+pub struct Lesson {
+    pub case_reference: String,
+    pub citation: String,
+    pub outcome: Option<Outcome>,
+    pub explanation: String,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// The periodic report of one ministry.
+#[derive(SimpleObject)]
+pub struct MinistryReport {
+    pub ministry: Ministry,
+    pub barriers_reported: i32,
+    pub barriers_decided: i32,
+    pub barriers_implemented: i32,
+    pub barriers_refused: i32,
+    pub lessons: Vec<Lesson>,
+}
+
+/// A meeting of an alliance or of the breakthrough meeting.
+pub struct Meeting(pub MeetingRecord);
+
+#[Object]
+impl Meeting {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn level(&self) -> Level {
+        self.0.level.into()
+    }
+    async fn focus_area(&self, ctx: &Context<'_>) -> Option<FocusArea> {
+        self.0.focus_area.as_deref().map(|a| area_obj(ctx, a))
+    }
+    async fn scheduled_at(&self) -> DateTime<Utc> {
+        self.0.scheduled_at
+    }
+    async fn status(&self) -> MeetingStatus {
+        match self.0.status {
+            MStatus::Open => MeetingStatus::Open,
+            MStatus::Closed => MeetingStatus::Closed,
+        }
+    }
+    /// Every item put on this meeting's agenda, in order.
+    async fn agenda(&self, ctx: &Context<'_>) -> ApiResult<Vec<AgendaItem>> {
+        items(ctx, &self.0, false).await
+    }
+    /// The minutes: the items decided in this meeting.
+    async fn decisions(&self, ctx: &Context<'_>) -> ApiResult<Vec<AgendaItem>> {
+        items(ctx, &self.0, true).await
+    }
+}
+
+async fn items(
+    ctx: &Context<'_>,
+    m: &MeetingRecord,
+    decided_only: bool,
+) -> ApiResult<Vec<AgendaItem>> {
+    let e = engine(ctx);
+    let me = caller(ctx)?.principal();
+    let rows: Vec<AgendaItemRecord> = e
+        .agenda(&[m.id])
+        .await
+        .map_err(to_gql)?
+        .into_iter()
+        .filter(|i| !decided_only || i.decision.is_some())
+        .collect();
+    let ids: Vec<i64> = rows.iter().map(|i| i.case_id).collect();
+    let cases = e.cases_by_ids(&me, &ids).await.map_err(to_gql)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|i| {
+            let c = cases.iter().find(|c| c.id == i.case_id)?.clone();
+            Some(AgendaItem {
+                item: i,
+                case: c,
+                meeting: m.clone(),
+            })
+        })
+        .collect())
+}
+
+/// A case on a meeting's agenda, with the decision taken on it there.
+pub struct AgendaItem {
+    item: AgendaItemRecord,
+    case: core::Case,
+    meeting: MeetingRecord,
+}
+
+#[Object]
+impl AgendaItem {
+    async fn case(&self) -> Case {
+        Case(self.case.clone())
+    }
+    /// The decision taken on the case in this meeting; null while undecided
+    /// or when the item was carried over.
+    async fn decision(&self) -> Option<CaseAction> {
+        self.item
+            .decision
+            .as_deref()
+            .and_then(|d| d.parse::<core::CaseAction>().ok())
+            .map(Into::into)
+    }
+    async fn note(&self) -> Option<&str> {
+        self.item.note.as_deref()
+    }
+    async fn decided_at(&self) -> Option<DateTime<Utc>> {
+        self.item.decided_at
+    }
+    async fn added_at(&self) -> DateTime<Utc> {
+        self.item.added_at
+    }
+    /// The item was not decided here and went on to a later meeting (or
+    /// waits for one to be scheduled).
+    async fn carried_over(&self) -> bool {
+        self.item.carried_to.is_some()
+    }
+    /// The meeting it was carried over or moved from.
+    async fn carried_from(&self) -> Option<ID> {
+        self.item.carried_from.map(|m| ID(m.to_string()))
+    }
+    async fn meeting(&self) -> Meeting {
+        Meeting(self.meeting.clone())
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct MeetingEdge {
+    pub cursor: String,
+    pub node: Meeting,
+}
+
+#[derive(SimpleObject)]
+pub struct MeetingConnection {
+    pub edges: Vec<MeetingEdge>,
+    pub page_info: PageInfo,
+}
+
+fn parse_cursor(field: &str, c: Option<String>) -> ApiResult<Option<i64>> {
+    c.map(|c| {
+        c.parse::<i64>()
+            .map_err(|_| validation(field, "is not a cursor of this list"))
+    })
+    .transpose()
+}
+
+fn page_size(first: Option<i32>) -> ApiResult<u64> {
+    let f = first.unwrap_or(20);
+    if !(1..=100).contains(&f) {
+        return Err(validation("first", "must be between 1 and 100"));
+    }
+    Ok(f as u64)
+}
+
+#[derive(Default)]
+pub struct RegisterQueries;
+
+#[Object]
+impl RegisterQueries {
+    /// The barrier register, as far as you may see it, newest first.
+    async fn barriers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<BarrierFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<BarrierConnection> {
+        let me = caller(ctx)?.principal();
+        let e = engine(ctx);
+        let first = page_size(first)?;
+        let after_id = parse_cursor("after", after)?;
+        let f = filter.unwrap_or_default();
+        let q = BarrierQuery {
+            ministry: f.ministry.map(|m| m.trim().to_ascii_uppercase()),
+            status: f.status.map(Into::into),
+            area: f.focus_area.map(|a| a.trim().to_ascii_uppercase()),
+            evaluation_due_by: f
+                .needs_evaluation
+                .unwrap_or(false)
+                .then(|| e.now().date_naive() + chrono::Days::new(30)),
+        };
+        let (rows, more) = e.barriers(&me, &q, after_id, first).await.map_err(to_gql)?;
+        let edges: Vec<BarrierEdge> = rows
+            .into_iter()
+            .map(|b| BarrierEdge {
+                cursor: b.id.to_string(),
+                node: Barrier(b),
+            })
+            .collect();
+        Ok(BarrierConnection {
+            page_info: PageInfo {
+                has_next_page: more,
+                has_previous_page: after_id.is_some(),
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+        })
+    }
+
+    /// One barrier; null when absent or outside your scope.
+    async fn barrier(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Barrier>> {
+        let me = caller(ctx)?.principal();
+        let Some(id) = parse_id(&id) else {
+            return Ok(None);
+        };
+        Ok(engine(ctx)
+            .barrier(&me, id)
+            .await
+            .map_err(to_gql)?
+            .map(Barrier))
+    }
+
+    /// Barriers that are probably about the same rule as this case, across
+    /// all areas, best first (by BWB id, citation and ministry).
+    async fn barrier_suggestions(
+        &self,
+        ctx: &Context<'_>,
+        case_id: ID,
+    ) -> ApiResult<Vec<BarrierSuggestion>> {
+        let me = caller(ctx)?.principal();
+        let id = parse_id(&case_id).ok_or_else(|| ErrorCode::NotFound.error("case not found"))?;
+        Ok(engine(ctx)
+            .barrier_suggestions(&me, id)
+            .await
+            .map_err(to_gql)?
+            .into_iter()
+            .map(|(b, score)| BarrierSuggestion {
+                barrier: Barrier(b),
+                score,
+            })
+            .collect())
+    }
+
+    /// Earlier answers across all areas: the citations and explanations of
+    /// resolved cases (never their descriptions), best match first.
+    async fn precedents(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        first: Option<i32>,
+    ) -> ApiResult<Vec<Precedent>> {
+        caller(ctx)?;
+        let hits = engine(ctx)
+            .precedents(&query, first.unwrap_or(10).max(0) as u64)
+            .await
+            .map_err(to_gql)?;
+        Ok(hits
+            .into_iter()
+            .map(|h| Precedent {
+                case_reference: h.reference,
+                citation: h.citation,
+                outcome: h.outcome.into(),
+                explanation: h.explanation,
+                focus_area: area_obj(ctx, &h.focus_area),
+                resolved_at: h.resolved_at,
+            })
+            .collect())
+    }
+
+    /// What a ministry sees of its rules: counts, outcomes, time per level
+    /// and euros unlocked, for a period (`from` inclusive, `to` exclusive),
+    /// optionally for one focus area or policy domain.
+    async fn ministry_statistics(
+        &self,
+        ctx: &Context<'_>,
+        ministry: String,
+        from: Option<DateTime<Utc>>,
+        to: Option<DateTime<Utc>>,
+        focus_area: Option<String>,
+        domain: Option<crate::types::PolicyDomain>,
+    ) -> ApiResult<MinistryStatistics> {
+        let me = caller(ctx)?.principal();
+        let e = engine(ctx);
+        let f = StatFilter {
+            from,
+            to,
+            area: focus_area.map(|a| a.trim().to_ascii_uppercase()),
+            domain: domain.map(|d| core::PolicyDomain::from(d).as_str().to_owned()),
+        };
+        let s = e
+            .ministry_statistics(&me, &ministry, &f)
+            .await
+            .map_err(to_gql)?;
+        let ministry = e
+            .ministry(&s.ministry)
+            .map(Ministry::from)
+            .ok_or_else(|| ErrorCode::NotFound.error("ministry not found"))?;
+        Ok(MinistryStatistics {
+            ministry,
+            barriers_reported: s.barriers_reported as i32,
+            barriers_decided: s.barriers_decided as i32,
+            barriers_implemented: s.barriers_implemented as i32,
+            barriers_refused: s.barriers_refused as i32,
+            cases_total: s.cases_total as i32,
+            areas_affected: s.areas_affected as i32,
+            funds_unlocked: Money(rust_decimal::Decimal::new(s.funds_unlocked_cents, 2)),
+            outcomes: s
+                .outcomes
+                .into_iter()
+                .map(|(o, n)| OutcomeCount {
+                    outcome: o.map(Into::into),
+                    count: n as i32,
+                })
+                .collect(),
+            level_durations: s
+                .level_durations
+                .into_iter()
+                .map(|d| LevelDuration {
+                    level: d.level.into(),
+                    cases: d.cases as i32,
+                    median_days: d.median_days,
+                    p90_days: d.p90_days,
+                })
+                .collect(),
+            barriers: s
+                .per_barrier
+                .into_iter()
+                .map(|(b, n, a)| BarrierCount {
+                    barrier: Barrier(b),
+                    cases: n as i32,
+                    areas: a as i32,
+                })
+                .collect(),
+        })
+    }
+
+    /// The report of a period, per ministry you may read: barriers reported,
+    /// decided, implemented and refused, with the lessons in the
+    /// explanations of the decisions taken.
+    async fn barrier_report(
+        &self,
+        ctx: &Context<'_>,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> ApiResult<Vec<MinistryReport>> {
+        let me = caller(ctx)?.principal();
+        let e = engine(ctx);
+        let codes: Vec<String> = match me.role {
+            core::Role::Administrator | core::Role::BreakthroughSecretariat => {
+                e.ministries().into_iter().map(|m| m.code).collect()
+            }
+            core::Role::MinistryAnalyst | core::Role::NationalRepresentative => {
+                me.ministry.clone().into_iter().collect()
+            }
+            _ => {
+                return Err(
+                    ErrorCode::Forbidden.error("the report is for ministries and the secretariat")
+                );
+            }
+        };
+        let f = StatFilter {
+            from: Some(from),
+            to: Some(to),
+            ..StatFilter::default()
+        };
+        let mut out = Vec::new();
+        for code in codes {
+            let s = e
+                .ministry_statistics(&me, &code, &f)
+                .await
+                .map_err(to_gql)?;
+            let lessons = e.lessons(&me, &code, &f, 50).await.map_err(to_gql)?;
+            let Some(ministry) = e.ministry(&code).map(Ministry::from) else {
+                continue;
+            };
+            out.push(MinistryReport {
+                ministry,
+                barriers_reported: s.barriers_reported as i32,
+                barriers_decided: s.barriers_decided as i32,
+                barriers_implemented: s.barriers_implemented as i32,
+                barriers_refused: s.barriers_refused as i32,
+                lessons: lessons
+                    .into_iter()
+                    .map(|l| Lesson {
+                        case_reference: l.case_reference,
+                        citation: l.citation,
+                        outcome: l.outcome.map(Into::into),
+                        explanation: l.explanation,
+                        decided_at: l.decided_at,
+                    })
+                    .collect(),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Meetings of a level (and focus area, for alliances), oldest first.
+    async fn meetings(
+        &self,
+        ctx: &Context<'_>,
+        level: Level,
+        focus_area: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<MeetingConnection> {
+        let me = caller(ctx)?.principal();
+        let first = page_size(first)?;
+        let after_id = parse_cursor("after", after)?;
+        let area = focus_area.map(|a| a.trim().to_ascii_uppercase());
+        let (rows, more) = engine(ctx)
+            .meetings(&me, level.into(), area.as_deref(), after_id, first)
+            .await
+            .map_err(to_gql)?;
+        let edges: Vec<MeetingEdge> = rows
+            .into_iter()
+            .map(|m| MeetingEdge {
+                cursor: m.id.to_string(),
+                node: Meeting(m),
+            })
+            .collect();
+        Ok(MeetingConnection {
+            page_info: PageInfo {
+                has_next_page: more,
+                has_previous_page: after_id.is_some(),
+                start_cursor: edges.first().map(|e| e.cursor.clone()),
+                end_cursor: edges.last().map(|e| e.cursor.clone()),
+            },
+            edges,
+        })
+    }
+
+    /// One meeting; null when absent or not for you.
+    async fn meeting(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Meeting>> {
+        let me = caller(ctx)?.principal();
+        let Some(id) = parse_id(&id) else {
+            return Ok(None);
+        };
+        Ok(engine(ctx)
+            .meeting(&me, id)
+            .await
+            .map_err(to_gql)?
+            .map(Meeting))
+    }
+}
+
+#[derive(Default)]
+pub struct RegisterMutations;
+
+#[Object]
+impl RegisterMutations {
+    /// Links a case to an existing barrier (`barrierId`) or a new one
+    /// (`newBarrier`); give exactly one.
+    async fn link_barrier(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        expected_version: i32,
+        barrier_id: Option<ID>,
+        new_barrier: Option<NewBarrierInput>,
+    ) -> ApiResult<Case> {
+        let me = caller(ctx)?.principal();
+        let case_id = parse_id(&id).ok_or_else(|| ErrorCode::NotFound.error("case not found"))?;
+        let choice = match (barrier_id, new_barrier) {
+            (Some(b), None) => BarrierChoice::Existing(
+                parse_id(&b).ok_or_else(|| ErrorCode::NotFound.error("barrier not found"))?,
+            ),
+            (None, Some(n)) => BarrierChoice::New {
+                citation: n.citation,
+                bwb_id: n.bwb_id,
+                scope: n.scope.into(),
+                owning_ministry: n.owning_ministry,
+            },
+            _ => {
+                return Err(validation(
+                    "barrierId",
+                    "give either barrierId or newBarrier",
+                ));
+            }
+        };
+        Ok(Case(
+            engine(ctx)
+                .link_barrier(&me, case_id, expected_version, choice)
+                .await
+                .map_err(to_gql)?,
+        ))
+    }
+
+    /// The owning ministry records that a decided change is in force.
+    async fn record_implementation(
+        &self,
+        ctx: &Context<'_>,
+        barrier_id: ID,
+        in_force_on: Day,
+        note: String,
+    ) -> ApiResult<Barrier> {
+        let me = caller(ctx)?.principal();
+        let id =
+            parse_id(&barrier_id).ok_or_else(|| ErrorCode::NotFound.error("barrier not found"))?;
+        Ok(Barrier(
+            engine(ctx)
+                .record_implementation(&me, id, in_force_on.0, &note)
+                .await
+                .map_err(to_gql)?,
+        ))
+    }
+
+    /// Alliance secretaries schedule their alliance's meetings (with
+    /// `focusArea`); the breakthrough secretariat the national ones.
+    async fn schedule_meeting(
+        &self,
+        ctx: &Context<'_>,
+        level: Level,
+        focus_area: Option<String>,
+        scheduled_at: DateTime<Utc>,
+    ) -> ApiResult<Meeting> {
+        let me = caller(ctx)?.principal();
+        Ok(Meeting(
+            engine(ctx)
+                .schedule_meeting(&me, level.into(), focus_area.as_deref(), scheduled_at)
+                .await
+                .map_err(to_gql)?,
+        ))
+    }
+
+    /// Puts a case on another open meeting's agenda.
+    async fn move_to_meeting(
+        &self,
+        ctx: &Context<'_>,
+        case_id: ID,
+        meeting_id: ID,
+    ) -> ApiResult<Meeting> {
+        let me = caller(ctx)?.principal();
+        let c = parse_id(&case_id).ok_or_else(|| ErrorCode::NotFound.error("case not found"))?;
+        let m =
+            parse_id(&meeting_id).ok_or_else(|| ErrorCode::NotFound.error("meeting not found"))?;
+        Ok(Meeting(
+            engine(ctx)
+                .move_to_meeting(&me, c, m)
+                .await
+                .map_err(to_gql)?,
+        ))
+    }
+
+    /// Closes a meeting: undecided items carry over to the next meeting.
+    async fn close_meeting(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Meeting> {
+        let me = caller(ctx)?.principal();
+        let id = parse_id(&id).ok_or_else(|| ErrorCode::NotFound.error("meeting not found"))?;
+        Ok(Meeting(
+            engine(ctx).close_meeting(&me, id).await.map_err(to_gql)?,
+        ))
+    }
+}
+
+/// A case's meeting history, for the `Case.meetings` field.
+pub async fn meeting_history(ctx: &Context<'_>, case: &core::Case) -> ApiResult<Vec<AgendaItem>> {
+    let me = caller(ctx)?.principal();
+    let rows = engine(ctx)
+        .meeting_history(&me, case.id)
+        .await
+        .map_err(to_gql)?;
+    Ok(rows
+        .into_iter()
+        .map(|(item, meeting)| AgendaItem {
+            item,
+            case: case.clone(),
+            meeting,
+        })
+        .collect())
+}
+
+/// A case's barrier, for the `Case.barrier` field.
+pub async fn case_barrier(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Barrier>> {
+    let e = engine(ctx);
+    Ok(e.store()
+        .barrier_by_id(id)
+        .await
+        .map_err(|e| to_gql(e.into()))?
+        .map(Barrier))
+}

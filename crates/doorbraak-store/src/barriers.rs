@@ -1,0 +1,550 @@
+//! The barrier register, the follow-ups of a transition (barrier status,
+//! precedent index), full-text search and the rows statistics are made of.
+
+use chrono::NaiveDate;
+use doorbraak_core::{BarrierStatus, CaseId, Outcome, RuleScope, Timestamp, UserId};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+};
+
+use crate::convert::{date_opt, date_text, from_ms, ms, parse};
+use crate::entity::{barrier, case};
+use crate::{Backend, Store, StoreError};
+
+/// (barrier, case, reference, state, area, outcome) of a linked case.
+type LinkTuple = (Option<i64>, i64, String, String, String, Option<String>);
+/// The raw columns of a [`StatRow`].
+type StatTuple = (
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// A barrier as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BarrierRecord {
+    pub id: i64,
+    pub citation: String,
+    pub bwb_id: Option<String>,
+    pub scope: RuleScope,
+    pub owning_ministry: String,
+    pub status: BarrierStatus,
+    pub decision_outcome: Option<Outcome>,
+    pub decision_note: Option<String>,
+    pub decided_at: Option<Timestamp>,
+    pub effective_from: Option<NaiveDate>,
+    pub experiment_ends: Option<NaiveDate>,
+    pub evaluation_date: Option<NaiveDate>,
+    pub refused_at: Option<Timestamp>,
+    pub in_force_on: Option<NaiveDate>,
+    pub implementation_note: Option<String>,
+    pub implemented_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+}
+
+/// A barrier to create.
+#[derive(Debug, Clone)]
+pub struct NewBarrier {
+    pub citation: String,
+    pub bwb_id: Option<String>,
+    pub scope: RuleScope,
+    pub owning_ministry: String,
+}
+
+/// Which barriers a reader may see.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BarrierScope {
+    All,
+    /// Barriers owned by this ministry.
+    Ministry(String),
+    /// Barriers with a case in one of these areas.
+    Areas(Vec<String>),
+    /// Either of the two above.
+    MinistryOrAreas(String, Vec<String>),
+    Nothing,
+}
+
+/// Filters of the barrier list.
+#[derive(Debug, Clone, Default)]
+pub struct BarrierQuery {
+    pub ministry: Option<String>,
+    pub status: Option<BarrierStatus>,
+    pub area: Option<String>,
+    /// Experiments ending or due for evaluation on or before this date.
+    pub evaluation_due_by: Option<NaiveDate>,
+}
+
+/// What a transition does to the case's barrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BarrierChange {
+    pub id: i64,
+    pub status: BarrierStatus,
+    pub outcome: Option<Outcome>,
+    pub note: Option<String>,
+    pub at: Timestamp,
+    pub effective_from: Option<NaiveDate>,
+    pub experiment_ends: Option<NaiveDate>,
+    pub evaluation_date: Option<NaiveDate>,
+}
+
+/// What a transition does to the precedent index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PrecedentChange {
+    #[default]
+    None,
+    /// The case is now resolved: index its citation and explanation.
+    Index,
+    /// The case is no longer resolved: take it out.
+    Remove,
+}
+
+/// One search hit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrecedentHit {
+    pub case_id: CaseId,
+    pub reference: String,
+    pub citation: String,
+    pub outcome: Outcome,
+    pub explanation: String,
+    pub focus_area: String,
+    pub resolved_at: Timestamp,
+}
+
+/// The columns of a case that statistics are computed from (no text).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatRow {
+    pub case_id: CaseId,
+    pub focus_area: String,
+    pub domains: String,
+    pub created_at: Timestamp,
+    pub state: String,
+    pub outcome: Option<Outcome>,
+    pub funds_cents: Option<i64>,
+    pub decided_at: Option<Timestamp>,
+    pub barrier_id: Option<i64>,
+}
+
+fn record(b: barrier::Model) -> Result<BarrierRecord, StoreError> {
+    Ok(BarrierRecord {
+        id: b.id,
+        citation: b.citation,
+        bwb_id: b.bwb_id,
+        scope: parse("rule scope", &b.scope)?,
+        owning_ministry: b.owning_ministry,
+        status: parse("barrier status", &b.status)?,
+        decision_outcome: b
+            .decision_outcome
+            .as_deref()
+            .map(|o| parse("outcome", o))
+            .transpose()?,
+        decision_note: b.decision_note,
+        decided_at: b.decided_at.map(from_ms).transpose()?,
+        effective_from: date_opt(&b.effective_from)?,
+        experiment_ends: date_opt(&b.experiment_ends)?,
+        evaluation_date: date_opt(&b.evaluation_date)?,
+        refused_at: b.refused_at.map(from_ms).transpose()?,
+        in_force_on: date_opt(&b.in_force_on)?,
+        implementation_note: b.implementation_note,
+        implemented_at: b.implemented_at.map(from_ms).transpose()?,
+        created_at: from_ms(b.created_at)?,
+    })
+}
+
+/// Barriers with a case in one of `areas`.
+fn in_areas(areas: &[String]) -> sea_orm::sea_query::SimpleExpr {
+    let sub = sea_orm::sea_query::Query::select()
+        .column(case::Column::BarrierId)
+        .from(case::Entity)
+        .and_where(case::Column::FocusArea.is_in(areas.iter().cloned()))
+        .and_where(case::Column::BarrierId.is_not_null())
+        .to_owned();
+    barrier::Column::Id.in_subquery(sub)
+}
+
+impl Store {
+    pub async fn create_barrier(
+        &self,
+        new: &NewBarrier,
+        by: UserId,
+        now: Timestamp,
+    ) -> Result<BarrierRecord, StoreError> {
+        self.count();
+        let txn = self.write.begin().await?;
+        let id = insert_barrier(&txn, new, by, now).await?;
+        txn.commit().await?;
+        self.barrier_by_id(id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("a new barrier vanished".into()))
+    }
+
+    pub async fn barrier_by_id(&self, id: i64) -> Result<Option<BarrierRecord>, StoreError> {
+        self.count();
+        barrier::Entity::find_by_id(id)
+            .one(&self.read)
+            .await?
+            .map(record)
+            .transpose()
+    }
+
+    pub async fn barriers_by_ids(&self, ids: &[i64]) -> Result<Vec<BarrierRecord>, StoreError> {
+        self.count();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        barrier::Entity::find()
+            .filter(barrier::Column::Id.is_in(ids.iter().copied()))
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(record)
+            .collect()
+    }
+
+    /// Every barrier, for suggestions (citations are short; the register
+    /// holds one row per rule, not per case).
+    pub async fn all_barriers(&self) -> Result<Vec<BarrierRecord>, StoreError> {
+        self.count();
+        barrier::Entity::find()
+            .order_by_asc(barrier::Column::Id)
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(record)
+            .collect()
+    }
+
+    /// Whether `scope` may see barrier `id`.
+    pub async fn barrier_visible(&self, scope: &BarrierScope, id: i64) -> Result<bool, StoreError> {
+        Ok(!self
+            .list_barriers(scope, &BarrierQuery::default(), Some(id), None, 1)
+            .await?
+            .is_empty())
+    }
+
+    /// A page of barriers, newest first. `only` restricts to one id.
+    pub async fn list_barriers(
+        &self,
+        scope: &BarrierScope,
+        q: &BarrierQuery,
+        only: Option<i64>,
+        after: Option<i64>,
+        limit: u64,
+    ) -> Result<Vec<BarrierRecord>, StoreError> {
+        self.count();
+        let mut cond = Condition::all();
+        cond = match scope {
+            BarrierScope::All => cond,
+            BarrierScope::Nothing => return Ok(Vec::new()),
+            BarrierScope::Ministry(m) => cond.add(barrier::Column::OwningMinistry.eq(m.clone())),
+            BarrierScope::Areas(a) => cond.add(in_areas(a)),
+            BarrierScope::MinistryOrAreas(m, a) => cond.add(
+                Condition::any()
+                    .add(barrier::Column::OwningMinistry.eq(m.clone()))
+                    .add(in_areas(a)),
+            ),
+        };
+        if let Some(m) = &q.ministry {
+            cond = cond.add(barrier::Column::OwningMinistry.eq(m.clone()));
+        }
+        if let Some(s) = q.status {
+            cond = cond.add(barrier::Column::Status.eq(s.as_str()));
+        }
+        if let Some(a) = &q.area {
+            cond = cond.add(in_areas(std::slice::from_ref(a)));
+        }
+        if let Some(d) = q.evaluation_due_by {
+            let d = date_text(d);
+            cond = cond
+                .add(barrier::Column::Status.eq(BarrierStatus::BreakthroughDecided.as_str()))
+                .add(barrier::Column::DecisionOutcome.eq(Outcome::Experiment.as_str()))
+                .add(
+                    Condition::any()
+                        .add(barrier::Column::ExperimentEnds.lte(d.clone()))
+                        .add(barrier::Column::EvaluationDate.lte(d)),
+                );
+        }
+        if let Some(id) = only {
+            cond = cond.add(barrier::Column::Id.eq(id));
+        }
+        if let Some(a) = after {
+            cond = cond.add(barrier::Column::Id.lt(a));
+        }
+        barrier::Entity::find()
+            .filter(cond)
+            .order_by_desc(barrier::Column::Id)
+            .limit(limit)
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(record)
+            .collect()
+    }
+
+    /// The cases linked to some barriers: (barrier id, case id, reference,
+    /// state, area, outcome). Never any text.
+    pub async fn barrier_cases(
+        &self,
+        ids: &[i64],
+    ) -> Result<Vec<(i64, CaseId, String, String, String, Option<String>)>, StoreError> {
+        self.count();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<LinkTuple> = case::Entity::find()
+            .select_only()
+            .column(case::Column::BarrierId)
+            .column(case::Column::Id)
+            .column(case::Column::Reference)
+            .column(case::Column::State)
+            .column(case::Column::FocusArea)
+            .column(case::Column::ResolutionOutcome)
+            .filter(case::Column::BarrierId.is_in(ids.iter().copied()))
+            .order_by_asc(case::Column::Id)
+            .into_tuple()
+            .all(&self.read)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(b, id, r, s, a, o)| b.map(|b| (b, id, r, s, a, o)))
+            .collect())
+    }
+
+    /// Records that a decided barrier's change is in force.
+    pub async fn record_implementation(
+        &self,
+        id: i64,
+        in_force_on: NaiveDate,
+        note: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.count();
+        let r = barrier::Entity::update_many()
+            .col_expr(
+                barrier::Column::Status,
+                Expr::value(BarrierStatus::Implemented.as_str()),
+            )
+            .col_expr(
+                barrier::Column::InForceOn,
+                Expr::value(date_text(in_force_on)),
+            )
+            .col_expr(barrier::Column::ImplementationNote, Expr::value(note))
+            .col_expr(barrier::Column::ImplementedAt, Expr::value(ms(now)))
+            .filter(barrier::Column::Id.eq(id))
+            .filter(barrier::Column::Status.eq(BarrierStatus::BreakthroughDecided.as_str()))
+            .exec(&self.write)
+            .await?;
+        Ok(r.rows_affected == 1)
+    }
+
+    /// Resolved cases whose citation or explanation match `query`, best
+    /// first, with the database's own full-text search.
+    pub async fn search_precedents(
+        &self,
+        words: &[String],
+        limit: u64,
+    ) -> Result<Vec<PrecedentHit>, StoreError> {
+        self.count();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
+        let backend = self.read.get_database_backend();
+        let stmt = match self.backend {
+            Backend::Sqlite => {
+                // Every word must occur, as a word or the start of one.
+                let expr = words
+                    .iter()
+                    .map(|w| format!("\"{}\"*", w.replace('"', "")))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                Statement::from_sql_and_values(
+                    backend,
+                    "SELECT c.id, c.reference, c.rule_citation, c.resolution_outcome, c.resolution_explanation, \
+                     c.focus_area, c.resolution_decided_at FROM precedents_fts f JOIN cases c ON c.id = f.rowid \
+                     WHERE precedents_fts MATCH ? AND c.state = 'RESOLVED' ORDER BY bm25(precedents_fts), c.id DESC LIMIT ?",
+                    [expr.into(), (limit as i64).into()],
+                )
+            }
+            Backend::Postgres => {
+                let expr = words.join(" ");
+                Statement::from_sql_and_values(
+                    backend,
+                    "SELECT c.id, c.reference, c.rule_citation, c.resolution_outcome, c.resolution_explanation, \
+                     c.focus_area, c.resolution_decided_at FROM cases c \
+                     WHERE c.state = 'RESOLVED' AND to_tsvector('dutch', c.rule_citation || ' ' || coalesce(c.resolution_explanation, '')) \
+                     @@ plainto_tsquery('dutch', $1) \
+                     ORDER BY ts_rank(to_tsvector('dutch', c.rule_citation || ' ' || coalesce(c.resolution_explanation, '')), plainto_tsquery('dutch', $1)) DESC, c.id DESC LIMIT $2",
+                    [expr.into(), (limit as i64).into()],
+                )
+            }
+        };
+        let rows = self.read.query_all_raw(stmt).await?;
+        rows.iter()
+            .map(|r| {
+                let get = |c: &str| -> Result<String, StoreError> {
+                    r.try_get::<String>("", c)
+                        .map_err(|e| StoreError::Corrupt(format!("{c}: {e:?}")))
+                };
+                Ok(PrecedentHit {
+                    case_id: r
+                        .try_get::<i64>("", "id")
+                        .map_err(|e| StoreError::Corrupt(format!("{e:?}")))?,
+                    reference: get("reference")?,
+                    citation: get("rule_citation")?,
+                    outcome: parse("outcome", &get("resolution_outcome")?)?,
+                    explanation: get("resolution_explanation")?,
+                    focus_area: get("focus_area")?,
+                    resolved_at: from_ms(
+                        r.try_get::<i64>("", "resolution_decided_at")
+                            .map_err(|e| StoreError::Corrupt(format!("{e:?}")))?,
+                    )?,
+                })
+            })
+            .collect()
+    }
+
+    /// The statistic rows of the cases whose rule a ministry owns (through
+    /// their barrier, or their own citation when not linked).
+    pub async fn stat_rows(&self, ministry: &str) -> Result<Vec<StatRow>, StoreError> {
+        self.count();
+        let linked = sea_orm::sea_query::Query::select()
+            .column(barrier::Column::Id)
+            .from(barrier::Entity)
+            .and_where(barrier::Column::OwningMinistry.eq(ministry))
+            .to_owned();
+        let rows: Vec<StatTuple> = case::Entity::find()
+            .select_only()
+            .column(case::Column::Id)
+            .column(case::Column::FocusArea)
+            .column(case::Column::Domains)
+            .column(case::Column::CreatedAt)
+            .column(case::Column::State)
+            .column(case::Column::ResolutionOutcome)
+            .column(case::Column::ResolutionFundsCents)
+            .column(case::Column::ResolutionDecidedAt)
+            .column(case::Column::BarrierId)
+            .filter(
+                Condition::any()
+                    .add(case::Column::BarrierId.in_subquery(linked))
+                    .add(
+                        Condition::all()
+                            .add(case::Column::BarrierId.is_null())
+                            .add(case::Column::RuleMinistry.eq(ministry)),
+                    ),
+            )
+            .order_by_asc(case::Column::Id)
+            .into_tuple()
+            .all(&self.read)
+            .await?;
+        rows.into_iter()
+            .map(
+                |(id, area, domains, created, state, outcome, funds, decided, barrier)| {
+                    Ok(StatRow {
+                        case_id: id,
+                        focus_area: area,
+                        domains,
+                        created_at: from_ms(created)?,
+                        state,
+                        outcome: outcome
+                            .as_deref()
+                            .map(|o| parse("outcome", o))
+                            .transpose()?,
+                        funds_cents: funds,
+                        decided_at: decided.map(from_ms).transpose()?,
+                        barrier_id: barrier,
+                    })
+                },
+            )
+            .collect()
+    }
+}
+
+pub(crate) async fn insert_barrier(
+    txn: &DatabaseTransaction,
+    new: &NewBarrier,
+    by: UserId,
+    now: Timestamp,
+) -> Result<i64, StoreError> {
+    let row = barrier::ActiveModel {
+        citation: Set(new.citation.clone()),
+        bwb_id: Set(new.bwb_id.clone()),
+        scope: Set(new.scope.as_str().to_owned()),
+        owning_ministry: Set(new.owning_ministry.clone()),
+        status: Set(BarrierStatus::Open.as_str().to_owned()),
+        created_at: Set(ms(now)),
+        created_by: Set(by),
+        ..Default::default()
+    };
+    Ok(barrier::Entity::insert(row)
+        .exec_with_returning(txn)
+        .await?
+        .id)
+}
+
+/// Applies a transition's follow-ups inside its transaction.
+pub(crate) async fn apply_follow_ups(
+    txn: &DatabaseTransaction,
+    backend: Backend,
+    case_id: CaseId,
+    citation: &str,
+    explanation: Option<&str>,
+    barrier: Option<&BarrierChange>,
+    precedent: PrecedentChange,
+) -> Result<(), StoreError> {
+    if let Some(b) = barrier {
+        let mut m = barrier::ActiveModel {
+            status: Set(b.status.as_str().to_owned()),
+            ..Default::default()
+        };
+        match b.status {
+            BarrierStatus::BreakthroughDecided => {
+                m.decision_outcome = Set(b.outcome.map(|o| o.as_str().to_owned()));
+                m.decision_note = Set(b.note.clone());
+                m.decided_at = Set(Some(ms(b.at)));
+                m.effective_from = Set(b.effective_from.map(date_text));
+                m.experiment_ends = Set(b.experiment_ends.map(date_text));
+                m.evaluation_date = Set(b.evaluation_date.map(date_text));
+            }
+            BarrierStatus::NoBreakthrough => {
+                m.decision_note = Set(b.note.clone());
+                m.refused_at = Set(Some(ms(b.at)));
+            }
+            BarrierStatus::Open | BarrierStatus::Implemented => {}
+        }
+        barrier::Entity::update_many()
+            .set(m)
+            .filter(barrier::Column::Id.eq(b.id))
+            .exec(txn)
+            .await?;
+    }
+    if backend == Backend::Sqlite {
+        let db = txn.get_database_backend();
+        match precedent {
+            PrecedentChange::None => {}
+            PrecedentChange::Index => {
+                txn.execute_raw(Statement::from_sql_and_values(
+                    db,
+                    "INSERT OR REPLACE INTO precedents_fts(rowid, citation, explanation) VALUES (?, ?, ?)",
+                    [case_id.into(), citation.into(), explanation.unwrap_or_default().into()],
+                ))
+                .await?;
+            }
+            PrecedentChange::Remove => {
+                txn.execute_raw(Statement::from_sql_and_values(
+                    db,
+                    "DELETE FROM precedents_fts WHERE rowid = ?",
+                    [case_id.into()],
+                ))
+                .await?;
+            }
+        }
+    }
+    Ok(())
+}
