@@ -226,8 +226,10 @@ impl MigrationTrait for Migration {
         .await?;
 
         let indexes = [
+            // Not unique: a case decided in a meeting and sent back to the
+            // same level may come on that (still open) meeting again.
             index(
-                "ux_agenda_meeting_case",
+                "ix_agenda_meeting_case",
                 AgendaItems::Table,
                 &["meeting_id", "case_id"],
             ),
@@ -255,10 +257,7 @@ impl MigrationTrait for Migration {
                 &["rule_ministry", "created_at"],
             ),
         ];
-        for (n, mut i) in indexes.into_iter().enumerate() {
-            if n == 0 {
-                i.unique();
-            }
+        for i in indexes {
             m.create_index(i).await?;
         }
 

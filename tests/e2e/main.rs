@@ -12,3 +12,4 @@ mod register;
 mod schema;
 mod scope;
 mod subscriptions;
+mod volume;

@@ -234,6 +234,38 @@ async fn the_register_follows_its_cases(db: Db) {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+
+    // The report of the period, with the lessons from the explanations.
+    let report = app
+        .ok(&c.analyst, "{ barrierReport(from: \"2026-01-01T00:00:00Z\", to: \"2027-01-01T00:00:00Z\") { ministry { code } barriersReported barriersDecided barriersImplemented barriersRefused lessons { caseReference explanation } } }", json!({}))
+        .await["barrierReport"]
+        .clone();
+    assert_eq!(
+        report.as_array().unwrap().len(),
+        1,
+        "an analyst reads their own ministry only"
+    );
+    assert_eq!(report[0]["ministry"]["code"], "SZW");
+    assert_eq!(
+        (
+            report[0]["barriersReported"].as_i64(),
+            report[0]["barriersDecided"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    assert_eq!(report[0]["barriersImplemented"], 1);
+    let lessons: Vec<&str> = report[0]["lessons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["explanation"].as_str().unwrap())
+        .collect();
+    assert!(
+        lessons.contains(&"De vrijlating wordt landelijk verruimd."),
+        "{lessons:?}"
+    );
+    let (code, _) = app.err(Some(&c.prof), "{ barrierReport(from: \"2026-01-01T00:00:00Z\", to: \"2027-01-01T00:00:00Z\") { lessons { explanation } } }", json!({})).await;
+    assert_eq!(code, "FORBIDDEN");
 }
 
 async fn precedents_are_found_across_areas(db: Db) {
@@ -356,6 +388,22 @@ async fn meetings_decide_and_carry_over(db: Db) {
             && doc.contains(x["reference"].as_str().unwrap()),
         "{doc}"
     );
+
+    // The secretary can move a case to another meeting, and back.
+    let mv = "mutation($c: ID!, $m: ID!) { moveToMeeting(caseId: $c, meetingId: $m) { id agenda { case { reference } carriedOver } } }";
+    let moved = app
+        .ok(&c.secretary, mv, json!({ "c": y["id"], "m": m2["id"] }))
+        .await;
+    assert_eq!(
+        moved["moveToMeeting"]["agenda"][0]["case"]["reference"],
+        y["reference"]
+    );
+    app.ok(&c.secretary, mv, json!({ "c": y["id"], "m": m1["id"] }))
+        .await;
+    let (code, _) = app
+        .err(Some(&c.pb), mv, json!({ "c": y["id"], "m": m2["id"] }))
+        .await;
+    assert_eq!(code, "FORBIDDEN");
 
     // The alliance decides on X in the meeting; Y is not decided.
     let x = app

@@ -115,6 +115,10 @@ fn open_item() -> Condition {
         .add(agenda_item::Column::CarriedTo.is_null())
 }
 
+/// Puts a case on a meeting's agenda. A case that was on that meeting
+/// before without a decision (and was moved away) gets that item back, so
+/// an agenda never lists a case twice as undecided; decided items (the
+/// minutes) are never touched.
 async fn insert_item(
     txn: &DatabaseTransaction,
     meeting: i64,
@@ -122,6 +126,24 @@ async fn insert_item(
     now: Timestamp,
     carried_from: Option<i64>,
 ) -> Result<i64, StoreError> {
+    let earlier = agenda_item::Entity::find()
+        .filter(agenda_item::Column::MeetingId.eq(meeting))
+        .filter(agenda_item::Column::CaseId.eq(case_id))
+        .filter(agenda_item::Column::Decision.is_null())
+        .one(txn)
+        .await?;
+    if let Some(e) = earlier {
+        agenda_item::Entity::update_many()
+            .set(agenda_item::ActiveModel {
+                carried_to: Set(None),
+                carried_from: Set(carried_from),
+                ..Default::default()
+            })
+            .filter(agenda_item::Column::Id.eq(e.id))
+            .exec(txn)
+            .await?;
+        return Ok(e.id);
+    }
     let row = agenda_item::ActiveModel {
         meeting_id: Set(meeting),
         case_id: Set(case_id),
@@ -304,23 +326,27 @@ impl Store {
             .filter(open_item().add(agenda_item::Column::CaseId.eq(case_id)))
             .one(&txn)
             .await?;
-        match current {
-            Some(item) if item.meeting_id == to => {}
-            Some(item) => {
-                agenda_item::Entity::update_many()
-                    .set(agenda_item::ActiveModel {
-                        carried_to: Set(Some(to)),
-                        ..Default::default()
-                    })
-                    .filter(agenda_item::Column::Id.eq(item.id))
-                    .exec(&txn)
-                    .await?;
-                insert_item(&txn, to, case_id, now, Some(item.meeting_id)).await?;
-            }
-            None => {
-                insert_item(&txn, to, case_id, now, None).await?;
-            }
+        if current.as_ref().is_some_and(|i| i.meeting_id == to) {
+            return Ok(txn.commit().await?);
         }
+        if let Some(item) = &current {
+            agenda_item::Entity::update_many()
+                .set(agenda_item::ActiveModel {
+                    carried_to: Set(Some(to)),
+                    ..Default::default()
+                })
+                .filter(agenda_item::Column::Id.eq(item.id))
+                .exec(&txn)
+                .await?;
+        }
+        insert_item(
+            &txn,
+            to,
+            case_id,
+            now,
+            current.as_ref().map(|i| i.meeting_id),
+        )
+        .await?;
         txn.commit().await?;
         Ok(())
     }
