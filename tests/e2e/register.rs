@@ -130,7 +130,20 @@ async fn the_register_follows_its_cases(db: Db) {
         "other ministries do not see it"
     );
 
-    // Case B is flagged and resolved by reference at the programme bureau.
+    // Case B is flagged, listed for its handler, and resolved by reference
+    // at the programme bureau.
+    let flagged = app
+        .ok(
+            &pb_rtz,
+            "{ cases(filter: { precedentAvailable: true }) { edges { node { reference } } } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        flagged["cases"]["edges"][0]["node"]["reference"],
+        b["reference"]
+    );
+    assert_eq!(flagged["cases"]["edges"].as_array().unwrap().len(), 1);
     let b = app
         .ok(
             &pb_rtz,
@@ -234,6 +247,50 @@ async fn the_register_follows_its_cases(db: Db) {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+
+    // A national "no" refuses an open barrier.
+    let z = app
+        .ok(
+            &c.prof,
+            SUBMIT,
+            case_input(
+                "ZDO",
+                "Zorgbudget combineren",
+                "Wet langdurige zorg art. 3.1.1",
+                None,
+                "VWS",
+            ),
+        )
+        .await["submitCase"]
+        .clone();
+    let nz = json!({ "citation": "Wet langdurige zorg art. 3.1.1", "scope": "NATIONAL", "owningMinistry": "VWS" });
+    app.ok(&c.pb, LINK, json!({ "id": z["id"], "v": 1, "n": nz }))
+        .await;
+    let z = app.case(&c.pb, &z["id"]).await;
+    let z = app
+        .act(&c.pb, "escalateCase", &z, r#"motivation: "Alliantie.""#)
+        .await;
+    let z = app
+        .act(&c.secretary, "escalateCase", &z, r#"motivation: "Rijk.""#)
+        .await;
+    let z = app.act(&c.rep, "pickUpCase", &z, "").await;
+    app.act(
+        &c.rep,
+        "closeCaseWithoutBreakthrough",
+        &z,
+        r#"explanation: "De wet laat dit bewust niet toe; VWS verandert dit niet.""#,
+    )
+    .await;
+    let vws = app
+        .ok(&app.admin, "{ ministryStatistics(ministry: \"VWS\") { barriersReported barriersRefused barriers { barrier { status decision } } } }", json!({}))
+        .await["ministryStatistics"]
+        .clone();
+    assert_eq!(vws["barriersRefused"], 1);
+    assert_eq!(vws["barriers"][0]["barrier"]["status"], "NO_BREAKTHROUGH");
+    assert_eq!(
+        vws["barriers"][0]["barrier"]["decision"],
+        "De wet laat dit bewust niet toe; VWS verandert dit niet."
+    );
 
     // The report of the period, with the lessons from the explanations.
     let report = app
@@ -473,6 +530,15 @@ async fn meetings_decide_and_carry_over(db: Db) {
     assert_eq!(x["state"], "AT_BREAKTHROUGH_MEETING");
     let waiting = app.ok(&c.secretariat, "{ cases(filter: { states: [AT_BREAKTHROUGH_MEETING] }) { edges { node { reference meetings { id: decision } } } } }", json!({})).await;
     assert_eq!(waiting["cases"]["edges"].as_array().unwrap().len(), 1);
+    let status = app
+        .ok(
+            &c.prof,
+            "query($id: ID) { case(id: $id) { awaitingMeeting nextMeeting { id } } }",
+            json!({ "id": x["id"] }),
+        )
+        .await;
+    assert_eq!(status["case"]["awaitingMeeting"], true);
+    assert!(status["case"]["nextMeeting"].is_null());
     let bm = app
         .ok(
             &c.secretariat,
@@ -482,6 +548,15 @@ async fn meetings_decide_and_carry_over(db: Db) {
         .await["scheduleMeeting"]
         .clone();
     assert_eq!(bm["agenda"][0]["case"]["reference"], x["reference"]);
+    let status = app
+        .ok(
+            &c.prof,
+            "query($id: ID) { case(id: $id) { awaitingMeeting nextMeeting { id } } }",
+            json!({ "id": x["id"] }),
+        )
+        .await;
+    assert_eq!(status["case"]["awaitingMeeting"], false);
+    assert_eq!(status["case"]["nextMeeting"]["id"], bm["id"]);
 }
 
 both!(

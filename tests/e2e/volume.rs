@@ -69,6 +69,7 @@ async fn ten_thousand_cases(db: Db) {
     let mut resolved_days: HashMap<&str, Vec<f64>> = HashMap::new();
     let mut second_day: HashMap<&str, usize> = HashMap::new();
     let mut zdo: HashMap<&str, usize> = HashMap::new();
+    let mut work_income: HashMap<&str, usize> = HashMap::new();
     let mut references: HashMap<usize, String> = HashMap::new();
 
     for i in 0..CASES {
@@ -116,6 +117,9 @@ async fn ten_thousand_cases(db: Db) {
         cases_of.entry(b).or_default().push((i, area));
         if i >= CASES / 2 {
             *second_day.entry(ministry).or_default() += 1;
+        }
+        if i % 2 == 0 {
+            *work_income.entry(ministry).or_default() += 1;
         }
         if area == "ZDO" {
             *zdo.entry(ministry).or_default() += 1;
@@ -203,6 +207,14 @@ async fn ten_thousand_cases(db: Db) {
         assert_eq!(
             day2["ministryStatistics"]["casesTotal"],
             second_day[ministry]
+        );
+        let dq = "query($m: String!, $d: PolicyDomain) { ministryStatistics(ministry: $m, domain: $d) { casesTotal } }";
+        let by_domain = app
+            .ok(&app.admin, dq, json!({ "m": ministry, "d": "WORK_INCOME" }))
+            .await;
+        assert_eq!(
+            by_domain["ministryStatistics"]["casesTotal"],
+            work_income.get(ministry).copied().unwrap_or(0)
         );
         let in_zdo = app
             .ok(&app.admin, q, json!({ "m": ministry, "a": "ZDO" }))

@@ -200,6 +200,23 @@ impl Engine {
         Ok(self.store.items_of_meetings(ids).await?)
     }
 
+    /// The open meeting whose agenda a case is on (for a reader of the case;
+    /// the meeting is shown even to those who cannot list meetings, such as
+    /// the submitter, because it tells them where their case is).
+    pub async fn next_meeting(
+        &self,
+        _p: &Principal,
+        case: &doorbraak_core::Case,
+    ) -> Result<Option<MeetingRecord>, EngineError> {
+        if meeting_level(case.status.state).is_none() {
+            return Ok(None);
+        }
+        let Some(item) = self.store.open_item_of(case.id).await? else {
+            return Ok(None);
+        };
+        Ok(self.store.meeting_by_id(item.meeting_id).await?)
+    }
+
     /// A case's meeting history (the caller must be able to read the case).
     pub async fn meeting_history(
         &self,

@@ -150,6 +150,14 @@ impl CaseQueries {
             assignee: f.assigned_to_me.unwrap_or(false).then_some(me.id),
             overdue_at: f.overdue.unwrap_or(false).then(|| e.now()),
             urgency: f.urgency.map(Into::into),
+            precedent_available: f.precedent_available.unwrap_or(false),
+            barrier: match f.barrier_id {
+                Some(b) => Some(
+                    parse_id(&b)
+                        .ok_or_else(|| validation("filter.barrierId", "is not a barrier id"))?,
+                ),
+                None => None,
+            },
         };
         let page = e
             .list_cases(&me.principal(), &query, after, first as u64)

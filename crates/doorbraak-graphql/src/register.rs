@@ -839,3 +839,13 @@ pub async fn case_barrier(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Barrie
         .map_err(|e| to_gql(e.into()))?
         .map(Barrier))
 }
+
+/// The open meeting whose agenda a case is on, for `Case.nextMeeting`.
+pub async fn next_meeting(ctx: &Context<'_>, case: &core::Case) -> ApiResult<Option<Meeting>> {
+    let me = caller(ctx)?.principal();
+    Ok(engine(ctx)
+        .next_meeting(&me, case)
+        .await
+        .map_err(to_gql)?
+        .map(Meeting))
+}

@@ -475,6 +475,20 @@ impl Case {
             None => false,
         })
     }
+    /// The meeting whose agenda the case is on now. Null when it is not
+    /// at a meeting level, or waits for a meeting to be scheduled
+    /// (`awaitingMeeting`).
+    async fn next_meeting(&self, ctx: &Context<'_>) -> ApiResult<Option<crate::register::Meeting>> {
+        crate::register::next_meeting(ctx, &self.0).await
+    }
+    /// At the alliance or the breakthrough meeting with no meeting
+    /// scheduled yet: the case waits, visibly, for the secretary to plan one.
+    async fn awaiting_meeting(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        if doorbraak_engine::meeting_level(self.0.status.state).is_none() {
+            return Ok(false);
+        }
+        Ok(crate::register::next_meeting(ctx, &self.0).await?.is_none())
+    }
     /// The meetings the case was on, with what each decided.
     async fn meetings(&self, ctx: &Context<'_>) -> ApiResult<Vec<crate::register::AgendaItem>> {
         crate::register::meeting_history(ctx, &self.0).await
@@ -567,6 +581,11 @@ pub struct CaseFilter {
     /// Only cases past their deadline at a level.
     pub overdue: Option<bool>,
     pub urgency: Option<Urgency>,
+    /// Only open cases whose barrier already has a breakthrough decided:
+    /// they can be resolved by reference to that decision.
+    pub precedent_available: Option<bool>,
+    /// Only the cases linked to this barrier.
+    pub barrier_id: Option<ID>,
 }
 
 #[derive(InputObject)]

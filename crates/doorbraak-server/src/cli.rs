@@ -115,25 +115,25 @@ fn out(line: &str) -> Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or Ctrl-C. The handlers are installed when this
+/// function is called (not when the future is first polled), so a signal
+/// that arrives right after start-up is never missed.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot install the SIGTERM handler")?;
+    #[cfg(unix)]
+    let mut int = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .context("cannot install the SIGINT handler")?;
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -174,9 +174,10 @@ async fn run(cli: Cli) -> Result<()> {
                     burst: rate_burst,
                 },
             };
+            let signal = shutdown_signal()?;
             let server = Server::start(listener, app(engine, &options))?;
             tracing::info!(addr = %server.addr, "doorbraak is listening; GraphiQL on /graphql");
-            server.run_until(shutdown_signal()).await?;
+            server.run_until(signal).await?;
             tracing::info!("stopped");
             Ok(())
         }

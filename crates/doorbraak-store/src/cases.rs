@@ -47,6 +47,11 @@ pub struct CaseQuery {
     /// Only open cases at a level whose deadline is before this instant.
     pub overdue_at: Option<Timestamp>,
     pub urgency: Option<Urgency>,
+    /// Only open cases whose barrier already has a breakthrough decided
+    /// (they can be resolved by reference).
+    pub precedent_available: bool,
+    /// Only cases linked to this barrier.
+    pub barrier: Option<i64>,
 }
 
 const ACTIVE: [CaseState; 4] = [
@@ -286,6 +291,30 @@ impl Store {
         }
         if let Some(u) = q.urgency {
             cond = cond.add(case::Column::Urgency.eq(u.as_str()));
+        }
+        if let Some(b) = q.barrier {
+            cond = cond.add(case::Column::BarrierId.eq(b));
+        }
+        if q.precedent_available {
+            use crate::entity::barrier;
+            let decided = sea_orm::sea_query::Query::select()
+                .column(barrier::Column::Id)
+                .from(barrier::Entity)
+                .and_where(barrier::Column::Status.is_in([
+                    doorbraak_core::BarrierStatus::BreakthroughDecided.as_str(),
+                    doorbraak_core::BarrierStatus::Implemented.as_str(),
+                ]))
+                .to_owned();
+            let open = [
+                CaseState::AtProgrammeBureau,
+                CaseState::AtAlliance,
+                CaseState::AtNationalRepresentative,
+                CaseState::AtBreakthroughMeeting,
+                CaseState::AwaitingInformation,
+            ];
+            cond = cond
+                .add(case::Column::State.is_in(names(&open, CaseState::as_str)))
+                .add(case::Column::BarrierId.in_subquery(decided));
         }
         if let Some(after) = after {
             cond = cond.add(case::Column::Id.lt(after));
