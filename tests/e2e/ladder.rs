@@ -457,7 +457,77 @@ async fn funding_is_exact_and_checked(db: Db) {
     assert_eq!(case["resolution"]["fundsUnlocked"], "250000.10");
 }
 
+async fn levels_can_escalate_by_themselves(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let c = cast(&app).await;
+    let norm = "mutation($l: Level!, $d: Int!, $a: Boolean!) { setServiceNorm(level: $l, days: $d, autoEscalate: $a) { level days autoEscalate } }";
+    let (code, _) = app
+        .err(
+            Some(&c.pb),
+            norm,
+            json!({ "l": "PROGRAMME_BUREAU", "d": 5, "a": true }),
+        )
+        .await;
+    assert_eq!(code, "FORBIDDEN");
+    let set = app
+        .ok(
+            &app.admin,
+            norm,
+            json!({ "l": "PROGRAMME_BUREAU", "d": 5, "a": true }),
+        )
+        .await;
+    assert_eq!(set["setServiceNorm"]["autoEscalate"], true);
+    let late = app.submit(&c.prof, "Blijft liggen").await;
+    app.advance_days(3);
+    let fresh = app.submit(&c.prof, "Net binnen").await;
+    let waiting = app.submit(&c.prof, "Wacht op de indiener").await;
+    let waiting = app
+        .act(
+            &c.pb,
+            "requestInformation",
+            &waiting,
+            r#"question: "Welke regeling precies?""#,
+        )
+        .await;
+    assert_eq!(
+        app.engine.escalate_overdue().await.unwrap(),
+        0,
+        "nothing is overdue yet"
+    );
+    app.advance_days(3);
+    assert_eq!(app.engine.escalate_overdue().await.unwrap(), 1);
+    let late = app.case(&c.pb, &late["id"]).await;
+    assert_eq!(late["state"], "AT_ALLIANCE");
+    let last = late["events"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["action"], "ESCALATE");
+    assert!(
+        last["note"]
+            .as_str()
+            .unwrap()
+            .starts_with("escalated automatically"),
+        "{last}"
+    );
+    assert_eq!(
+        app.case(&c.pb, &fresh["id"]).await["state"],
+        "AT_PROGRAMME_BUREAU"
+    );
+    assert_eq!(
+        app.case(&c.pb, &waiting["id"]).await["state"],
+        "AWAITING_INFORMATION",
+        "a paused clock never escalates"
+    );
+    // The alliance does not escalate by itself: nothing moves further.
+    app.advance_days(100);
+    assert_eq!(
+        app.engine.escalate_overdue().await.unwrap(),
+        1,
+        "only the fresh case, still at the bureau"
+    );
+    assert_eq!(app.case(&c.pb, &late["id"]).await["state"], "AT_ALLIANCE");
+}
+
 both!(
+    levels_can_escalate_by_themselves,
     full_run_to_the_breakthrough_meeting,
     information_asked_and_answered,
     contest_returns_to_the_level_that_decided,

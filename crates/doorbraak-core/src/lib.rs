@@ -24,8 +24,8 @@ pub use barrier::{
 };
 pub use machine::{
     Case, CaseFacts, Command, DecisionDates, Effect, Event, EventAction, MergeTarget, Policy,
-    Principal, Refusal, Resolution, Rule, Status, apply, available_actions, decide, guard,
-    is_overdue, link_barrier, replay, submission_event,
+    Principal, Refusal, Resolution, Rule, Status, apply, auto_escalation, available_actions,
+    decide, guard, is_overdue, link_barrier, replay, submission_event,
 };
 pub use model::{
     CaseAction, CaseState, Level, Outcome, ParseEnumError, PolicyDomain, Role, RuleScope, Urgency,

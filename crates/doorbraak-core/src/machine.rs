@@ -354,6 +354,47 @@ pub fn is_overdue(status: &Status, now: Timestamp) -> bool {
     status.state.active_level().is_some() && status.deadline.is_some_and(|d| d < now)
 }
 
+/// The escalation a level makes by itself once its deadline has passed, if
+/// the policy says so for that level (and there is a level above it).
+/// `system` is the engine's own user; the event says why it acted.
+pub fn auto_escalation(
+    case: &Case,
+    system: &Principal,
+    now: Timestamp,
+    policy: &Policy,
+) -> Option<Event> {
+    let s = &case.status;
+    let level = s.state.active_level()?;
+    if !policy.auto_escalate[level as usize] || !is_overdue(s, now) {
+        return None;
+    }
+    let up = level.up()?;
+    let deadline = s.deadline?;
+    Some(Event {
+        action: EventAction::Case(CaseAction::Escalate),
+        from_state: Some(s.state),
+        to_state: up.state(),
+        actor: system.id,
+        actor_role: system.role,
+        note: Some(format!(
+            "escalated automatically: the {} deadline of {} passed",
+            level_name(level),
+            deadline.format("%Y-%m-%d %H:%M UTC")
+        )),
+        at: now,
+        effect: Effect {
+            level: up,
+            assignee: None,
+            deadline: Some(policy.deadline(up, now)),
+            paused_at: None,
+            resolution: None,
+            merged_into: None,
+            barrier: s.barrier,
+        },
+        meeting: None,
+    })
+}
+
 /// Whether a role ever takes an action (the role table of DOMAIN.md).
 fn role_takes(role: Role, action: CaseAction) -> bool {
     use CaseAction::*;

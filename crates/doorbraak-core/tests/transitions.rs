@@ -735,3 +735,197 @@ proptest! {
         }
     }
 }
+
+// ---- the register's rules, deadlines by themselves, time per level ----
+
+#[test]
+fn barriers_follow_national_decisions_only() {
+    let c = cast();
+    let p = Policy::default();
+    let mut at_nr = case_in(CaseState::AtNationalRepresentative);
+    at_nr.status.barrier = Some(5);
+    let structural = decide(
+        &at_nr,
+        &c[3],
+        &Command::Resolve {
+            outcome: Outcome::StructuralBreakthrough,
+            explanation: "De regel verandert.".into(),
+            funds_unlocked: None,
+            dates: DecisionDates {
+                effective_from: chrono::NaiveDate::from_ymd_opt(2027, 1, 1),
+                ..DecisionDates::default()
+            },
+            barrier_decided: false,
+        },
+        t0(),
+        &p,
+    )
+    .unwrap();
+    assert_eq!(
+        structural.effect.barrier,
+        Some(5),
+        "the link survives every event"
+    );
+    assert_eq!(
+        barrier_status_after(BarrierStatus::Open, &structural),
+        Some(BarrierStatus::BreakthroughDecided)
+    );
+    assert_eq!(
+        barrier_status_after(BarrierStatus::Implemented, &structural),
+        None
+    );
+    let no = decide(
+        &at_nr,
+        &c[3],
+        &Command::CloseNoBreakthrough {
+            explanation: "Blijft zo.".into(),
+        },
+        t0(),
+        &p,
+    )
+    .unwrap();
+    assert_eq!(
+        barrier_status_after(BarrierStatus::Open, &no),
+        Some(BarrierStatus::NoBreakthrough)
+    );
+    let local_no = decide(
+        &case_in(CaseState::AtProgrammeBureau),
+        &c[1],
+        &Command::CloseNoBreakthrough {
+            explanation: "Lokaal niet.".into(),
+        },
+        t0(),
+        &p,
+    )
+    .unwrap();
+    assert_eq!(
+        barrier_status_after(BarrierStatus::Open, &local_no),
+        None,
+        "a local no does not speak for the Rijk"
+    );
+}
+
+#[test]
+fn linking_is_for_the_bureau_and_the_holding_representative() {
+    let c = cast();
+    let at_pb = case_in(CaseState::AtProgrammeBureau);
+    assert!(link_barrier(&at_pb, &c[1], 3, t0()).is_ok());
+    assert!(matches!(
+        link_barrier(&at_pb, &c[0], 3, t0()),
+        Err(Refusal::Forbidden(_))
+    ));
+    assert!(matches!(
+        link_barrier(&at_pb, &c[3], 3, t0()),
+        Err(Refusal::InvalidTransition(_))
+    ));
+    let at_nr = case_in(CaseState::AtNationalRepresentative);
+    let e = link_barrier(&at_nr, &c[3], 3, t0()).unwrap();
+    assert_eq!(
+        (e.to_state, e.effect.barrier),
+        (CaseState::AtNationalRepresentative, Some(3))
+    );
+    let colleague = principal(9, Role::NationalRepresentative, &[AREA]);
+    assert!(matches!(
+        link_barrier(&at_nr, &colleague, 3, t0()),
+        Err(Refusal::Forbidden(_))
+    ));
+    assert!(link_barrier(&case_in(CaseState::Resolved), &c[3], 3, t0()).is_err());
+}
+
+#[test]
+fn a_level_escalates_by_itself_only_when_configured_and_overdue() {
+    let system = principal(99, Role::Administrator, &[]);
+    let case = case_in(CaseState::AtProgrammeBureau); // deadline t0 + 10 days
+    let mut p = Policy::default();
+    let late = t0() + Duration::days(11);
+    assert_eq!(
+        auto_escalation(&case, &system, late, &p),
+        None,
+        "not configured"
+    );
+    p.auto_escalate[Level::ProgrammeBureau as usize] = true;
+    assert_eq!(
+        auto_escalation(&case, &system, t0() + Duration::days(9), &p),
+        None,
+        "not overdue"
+    );
+    let e = auto_escalation(&case, &system, late, &p).unwrap();
+    assert_eq!(
+        (e.to_state, e.effect.level),
+        (CaseState::AtAlliance, Level::Alliance)
+    );
+    assert_eq!(e.effect.deadline, Some(late + Duration::days(42)));
+    let waiting = case_in(CaseState::AwaitingInformation);
+    assert_eq!(
+        auto_escalation(&waiting, &system, late, &p),
+        None,
+        "the clock is paused"
+    );
+    p.auto_escalate[Level::BreakthroughMeeting as usize] = true;
+    let top = case_in(CaseState::AtBreakthroughMeeting);
+    assert_eq!(
+        auto_escalation(&top, &system, late, &p),
+        None,
+        "nothing above the top"
+    );
+}
+
+#[test]
+fn time_per_level_leaves_out_waiting() {
+    let c = cast();
+    let (mut case, mut events) = submitted();
+    let day = |n| t0() + Duration::days(n);
+    let m = |s: &str| s.to_string();
+    step(
+        &mut case,
+        &mut events,
+        &c[1],
+        Command::RequestInformation {
+            question: m("Welke?"),
+        },
+        day(2),
+    );
+    step(
+        &mut case,
+        &mut events,
+        &c[0],
+        Command::ProvideInformation { answer: m("Deze.") },
+        day(5),
+    );
+    step(
+        &mut case,
+        &mut events,
+        &c[1],
+        Command::Escalate {
+            motivation: m("Verder."),
+        },
+        day(7),
+    );
+    step(
+        &mut case,
+        &mut events,
+        &c[2],
+        Command::ReferBack {
+            motivation: m("Terug."),
+        },
+        day(17),
+    );
+    step(
+        &mut case,
+        &mut events,
+        &c[1],
+        Command::Escalate {
+            motivation: m("Weer."),
+        },
+        day(18),
+    );
+    let d = level_durations(&events);
+    assert_eq!(
+        d,
+        vec![
+            (Level::ProgrammeBureau, Duration::days(4 + 1)),
+            (Level::Alliance, Duration::days(10)),
+        ],
+        "at the bureau 7 days minus 3 waiting, plus 1 after the referral; at the alliance 10"
+    );
+}

@@ -133,6 +133,37 @@ impl Engine {
         Ok(Some(token))
     }
 
+    /// The engine's own user, the actor of automatic steps (created on first
+    /// use). Its stored hash is not a SHA-256 in hex, so no token matches it.
+    pub async fn system_user(&self) -> Result<UserRecord, EngineError> {
+        const MARK: &str = "system:automatic-steps";
+        if let Some(u) = self.store.user_by_token_hash(MARK).await? {
+            return Ok(u);
+        }
+        let user = self
+            .store
+            .create_user(
+                &NewUser {
+                    name: "Doorbraak (automatic)".to_owned(),
+                    role: Role::Administrator,
+                    areas: Vec::new(),
+                    ministry: None,
+                    token_hash: MARK.to_owned(),
+                },
+                self.now(),
+            )
+            .await;
+        match user {
+            Ok(u) => Ok(u),
+            // Another instance created it first.
+            Err(_) => self
+                .store
+                .user_by_token_hash(MARK)
+                .await?
+                .ok_or_else(|| EngineError::Internal("cannot create the system user".into())),
+        }
+    }
+
     /// Users by id, for display (no scope: names and roles are not secret
     /// to colleagues on the same case).
     pub async fn users(&self, ids: &[i64]) -> Result<Vec<UserRecord>, EngineError> {

@@ -2,8 +2,9 @@
 
 use doorbraak_core::{
     BarrierStatus, Case, CaseAction, CaseId, CaseReference, CaseState, Command, DecisionDates,
-    Event, EventAction, Level, MergeTarget, NewCase, Outcome, Principal, SubmitInput,
-    available_actions, barrier_status_after, decide, may_read, read_scope, submission_event,
+    Event, EventAction, Level, MergeTarget, NewCase, Outcome, Principal, ReadScope, SubmitInput,
+    auto_escalation, available_actions, barrier_status_after, decide, may_read, read_scope,
+    submission_event,
 };
 use doorbraak_store::{BarrierChange, CaseQuery, FollowUp, PrecedentChange, meeting_level};
 use rust_decimal::Decimal;
@@ -202,6 +203,57 @@ impl Engine {
             _ => PrecedentChange::None,
         };
         Ok(follow)
+    }
+
+    /// Escalates every overdue case at a level whose policy says so. Run
+    /// periodically by the server; safe to run on several instances at once
+    /// (the version guard lets one win). Returns how many cases moved.
+    pub async fn escalate_overdue(&self) -> Result<usize, EngineError> {
+        let policy = self.policy();
+        let levels: Vec<Level> = Level::ALL
+            .iter()
+            .copied()
+            .filter(|l| policy.auto_escalate[*l as usize] && l.up().is_some())
+            .collect();
+        if levels.is_empty() {
+            return Ok(0);
+        }
+        let system = self.system_user().await?.principal();
+        let now = self.now();
+        let query = CaseQuery {
+            states: levels.iter().map(|l| l.state()).collect(),
+            overdue_at: Some(now),
+            ..CaseQuery::default()
+        };
+        let mut moved = 0;
+        let mut after = None;
+        loop {
+            let page = self
+                .store
+                .list_cases(&ReadScope::All, &query, after, 200)
+                .await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id);
+            for case in page {
+                let Some(mut event) = auto_escalation(&case, &system, now, &policy) else {
+                    continue;
+                };
+                let follow = self.follow_ups(&case, &mut event).await?;
+                match self.store.record_transition(&case, &event, &follow).await {
+                    Ok(_) => {
+                        moved += 1;
+                        self.changed(case.id);
+                    }
+                    // Someone acted on it meanwhile; the next round looks again.
+                    Err(doorbraak_store::StoreError::VersionConflict) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+        if moved > 0 {
+            tracing::info!(moved, "overdue cases escalated automatically");
+        }
+        Ok(moved)
     }
 
     async fn readable_case(&self, p: &Principal, id: CaseId) -> Result<Option<Case>, EngineError> {

@@ -136,6 +136,24 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     })
 }
 
+/// Every minute, escalates the overdue cases of levels configured to do so.
+fn spawn_deadline_worker(engine: Engine) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            // Service norms may have been changed through another instance.
+            if let Err(e) = engine.reload_reference().await {
+                tracing::warn!(error = %e, "cannot reload the service norms");
+            }
+            if let Err(e) = engine.escalate_overdue().await {
+                tracing::warn!(error = %e, "automatic escalation failed; retrying in a minute");
+            }
+        }
+    });
+}
+
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve {
@@ -175,6 +193,7 @@ async fn run(cli: Cli) -> Result<()> {
                 },
             };
             let signal = shutdown_signal()?;
+            spawn_deadline_worker(engine.clone());
             let server = Server::start(listener, app(engine, &options))?;
             tracing::info!(addr = %server.addr, "doorbraak is listening; GraphiQL on /graphql");
             server.run_until(signal).await?;
