@@ -8,7 +8,8 @@ use crate::both;
 use crate::support::{Db, TestApp, cast, submit_vars};
 
 const PAGE: &str = "query($f: CaseFilter, $first: Int, $after: String) { cases(filter: $f, first: $first, after: $after) { \
-    edges { cursor node { id reference estimatedCost urgency state events { action actor { name } } submittedBy { name } assignee { name } } } \
+    edges { cursor node { id reference estimatedCost urgency state events { action actor { name } } submittedBy { name } assignee { name } \
+    barrier { id } precedentAvailable nextMeeting { id } awaitingMeeting meetings { decision } } } \
     pageInfo { hasNextPage endCursor } } }";
 
 async fn all_pages(app: &TestApp, token: &str, filter: Value, first: i64) -> Vec<Value> {
@@ -71,10 +72,11 @@ async fn pages_filters_and_exact_sums(db: Db) {
     let all = all_pages(&app, &c.pb, json!(null), 50).await;
     let calls = app.engine.store().calls() - calls_before;
     assert_eq!(all.len(), n);
-    // Three pages; per page: one list, one batch of events and one of users,
-    // plus perhaps one token lookup when the token cache expires.
+    // Three pages; per page one list and one batch each of events, users,
+    // barriers, agenda items and meetings, plus perhaps one token lookup
+    // when the token cache expires.
     assert!(
-        calls <= 3 * 3 + 1,
+        calls <= 3 * 6 + 1,
         "a page costs a fixed number of queries, not one per row: {calls}"
     );
     let mut refs: Vec<&str> = all

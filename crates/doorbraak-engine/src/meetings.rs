@@ -200,44 +200,16 @@ impl Engine {
         Ok(self.store.items_of_meetings(ids).await?)
     }
 
-    /// The open meeting whose agenda a case is on (for a reader of the case;
-    /// the meeting is shown even to those who cannot list meetings, such as
-    /// the submitter, because it tells them where their case is).
-    pub async fn next_meeting(
+    /// Agenda items of cases the caller has already been allowed to read.
+    pub async fn items_of_cases(
         &self,
-        _p: &Principal,
-        case: &doorbraak_core::Case,
-    ) -> Result<Option<MeetingRecord>, EngineError> {
-        if meeting_level(case.status.state).is_none() {
-            return Ok(None);
-        }
-        let Some(item) = self.store.open_item_of(case.id).await? else {
-            return Ok(None);
-        };
-        Ok(self.store.meeting_by_id(item.meeting_id).await?)
+        ids: &[CaseId],
+    ) -> Result<Vec<AgendaItemRecord>, EngineError> {
+        Ok(self.store.items_of_cases(ids).await?)
     }
 
-    /// A case's meeting history (the caller must be able to read the case).
-    pub async fn meeting_history(
-        &self,
-        p: &Principal,
-        case_id: CaseId,
-    ) -> Result<Vec<(AgendaItemRecord, MeetingRecord)>, EngineError> {
-        if self.case(p, case_id).await?.is_none() {
-            return Ok(Vec::new());
-        }
-        let items = self.store.items_of_cases(&[case_id]).await?;
-        let ids: Vec<i64> = items.iter().map(|i| i.meeting_id).collect();
-        let meetings = self.store.meetings_by_ids(&ids).await?;
-        Ok(items
-            .into_iter()
-            .filter_map(|i| {
-                meetings
-                    .iter()
-                    .find(|m| m.id == i.meeting_id)
-                    .cloned()
-                    .map(|m| (i, m))
-            })
-            .collect())
+    /// Meetings by id (for cases already read; no scope check).
+    pub async fn meetings_by_ids(&self, ids: &[i64]) -> Result<Vec<MeetingRecord>, EngineError> {
+        Ok(self.store.meetings_by_ids(ids).await?)
     }
 }

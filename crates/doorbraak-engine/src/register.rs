@@ -129,6 +129,12 @@ impl Engine {
         Ok(self.store.barrier_by_id(id).await?)
     }
 
+    /// Barriers by id, for cases the caller has already been allowed to read
+    /// (a case shows its own barrier, whoever owns it).
+    pub async fn barriers_by_ids(&self, ids: &[i64]) -> Result<Vec<BarrierRecord>, EngineError> {
+        Ok(self.store.barriers_by_ids(ids).await?)
+    }
+
     /// A page of the barriers the caller may read, newest first.
     pub async fn barriers(
         &self,

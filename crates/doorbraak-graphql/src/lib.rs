@@ -17,12 +17,11 @@ mod scalars;
 mod subscription;
 mod types;
 
-use async_graphql::dataloader::{DataLoader, HashMapCache};
 use async_graphql::{Schema, SchemaBuilder};
 use doorbraak_engine::{Engine, UserRecord};
 
 pub use errors::{ErrorCode, to_gql};
-pub use loaders::{EventLoader, Events, UserLoader, Users};
+pub use loaders::{Events, Loaders, Users};
 pub use subscription::SubscriptionRoot;
 
 /// The root query: cases, then the register and meetings.
@@ -71,25 +70,6 @@ pub fn sdl() -> String {
 
 /// Per-request data: the caller and the batch loaders (built per request,
 /// so nothing one caller loads is ever served to another).
-pub fn request_data(
-    engine: &Engine,
-    caller: Option<UserRecord>,
-) -> (
-    Option<Caller>,
-    DataLoader<UserLoader, HashMapCache>,
-    DataLoader<EventLoader, HashMapCache>,
-) {
-    (
-        caller.map(Caller),
-        DataLoader::with_cache(
-            UserLoader(engine.clone()),
-            tokio::spawn,
-            HashMapCache::default(),
-        ),
-        DataLoader::with_cache(
-            EventLoader(engine.clone()),
-            tokio::spawn,
-            HashMapCache::default(),
-        ),
-    )
+pub fn request_data(engine: &Engine, caller: Option<UserRecord>) -> (Option<Caller>, Loaders) {
+    (caller.map(Caller), Loaders::new(engine))
 }

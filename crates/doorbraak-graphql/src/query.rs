@@ -6,11 +6,12 @@ use doorbraak_core as core;
 use doorbraak_engine::CaseQuery;
 
 use crate::errors::{ApiResult, ErrorCode, to_gql, validation};
-use crate::loaders::{Events, Users};
+use crate::loaders::{AgendaLoader, BarrierLoader, Events, MeetingLoader, Users};
 use crate::types::{
     Case, CaseConnection, CaseEdge, CaseFilter, FocusArea, Ministry, PageInfo, ServiceNorm, User,
     caller, engine,
 };
+use async_graphql::dataloader::{DataLoader, HashMapCache};
 
 #[derive(Default)]
 pub struct CaseQueries;
@@ -63,6 +64,28 @@ async fn prefetch(ctx: &Context<'_>, cases: &[core::Case]) -> ApiResult<()> {
         users.dedup();
         ctx.data_unchecked::<Users>()
             .load_many(users)
+            .await
+            .map_err(to_gql)?;
+    }
+    if node.field("barrier").exists() || node.field("precedentAvailable").exists() {
+        let ids: Vec<i64> = cases.iter().filter_map(|c| c.status.barrier).collect();
+        ctx.data_unchecked::<DataLoader<BarrierLoader, HashMapCache>>()
+            .load_many(ids)
+            .await
+            .map_err(to_gql)?;
+    }
+    if node.field("meetings").exists()
+        || node.field("nextMeeting").exists()
+        || node.field("awaitingMeeting").exists()
+    {
+        let items = ctx
+            .data_unchecked::<DataLoader<AgendaLoader, HashMapCache>>()
+            .load_many(cases.iter().map(|c| c.id))
+            .await
+            .map_err(to_gql)?;
+        let meetings: Vec<i64> = items.values().flatten().map(|i| i.meeting_id).collect();
+        ctx.data_unchecked::<DataLoader<MeetingLoader, HashMapCache>>()
+            .load_many(meetings)
             .await
             .map_err(to_gql)?;
     }

@@ -8,7 +8,10 @@ use doorbraak_engine::{
     MeetingRecord, MeetingStatus as MStatus, StatFilter,
 };
 
+use async_graphql::dataloader::{DataLoader, HashMapCache};
+
 use crate::errors::{ApiResult, ErrorCode, to_gql, validation};
+use crate::loaders::{AgendaLoader, BarrierLoader, MeetingLoader};
 use crate::query::parse_id;
 use crate::scalars::{Day, Money};
 use crate::types::{
@@ -813,39 +816,52 @@ impl RegisterMutations {
     }
 }
 
-/// A case's meeting history, for the `Case.meetings` field.
+/// A case's meeting history, for the `Case.meetings` field (batched).
 pub async fn meeting_history(ctx: &Context<'_>, case: &core::Case) -> ApiResult<Vec<AgendaItem>> {
-    let me = caller(ctx)?.principal();
-    let rows = engine(ctx)
-        .meeting_history(&me, case.id)
+    let items = ctx
+        .data_unchecked::<DataLoader<AgendaLoader, HashMapCache>>()
+        .load_one(case.id)
+        .await
+        .map_err(to_gql)?
+        .unwrap_or_default();
+    let ids: Vec<i64> = items.iter().map(|i| i.meeting_id).collect();
+    let meetings = ctx
+        .data_unchecked::<DataLoader<MeetingLoader, HashMapCache>>()
+        .load_many(ids)
         .await
         .map_err(to_gql)?;
-    Ok(rows
+    Ok(items
         .into_iter()
-        .map(|(item, meeting)| AgendaItem {
-            item,
-            case: case.clone(),
-            meeting,
+        .filter_map(|item| {
+            let meeting = meetings.get(&item.meeting_id)?.clone();
+            Some(AgendaItem {
+                item,
+                case: case.clone(),
+                meeting,
+            })
         })
         .collect())
 }
 
-/// A case's barrier, for the `Case.barrier` field.
+/// A case's barrier, for the `Case.barrier` field (batched).
 pub async fn case_barrier(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Barrier>> {
-    let e = engine(ctx);
-    Ok(e.store()
-        .barrier_by_id(id)
+    Ok(ctx
+        .data_unchecked::<DataLoader<BarrierLoader, HashMapCache>>()
+        .load_one(id)
         .await
-        .map_err(|e| to_gql(e.into()))?
+        .map_err(to_gql)?
         .map(Barrier))
 }
 
 /// The open meeting whose agenda a case is on, for `Case.nextMeeting`.
 pub async fn next_meeting(ctx: &Context<'_>, case: &core::Case) -> ApiResult<Option<Meeting>> {
-    let me = caller(ctx)?.principal();
-    Ok(engine(ctx)
-        .next_meeting(&me, case)
-        .await
-        .map_err(to_gql)?
-        .map(Meeting))
+    if doorbraak_engine::meeting_level(case.status.state).is_none() {
+        return Ok(None);
+    }
+    let open = meeting_history(ctx, case).await?.into_iter().find(|i| {
+        i.item.decision.is_none()
+            && i.item.carried_to.is_none()
+            && i.meeting.status == MStatus::Open
+    });
+    Ok(open.map(|i| Meeting(i.meeting)))
 }

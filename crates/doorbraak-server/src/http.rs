@@ -231,8 +231,8 @@ async fn graphql(
         }
         return r;
     }
-    let (caller, users, events) = request_data(&st.engine, user);
-    let mut request = req.0.data(users).data(events);
+    let (caller, loaders) = request_data(&st.engine, user);
+    let mut request = loaders.attach(req.0);
     if let Some(c) = caller {
         request = request.data(c);
     }
@@ -317,10 +317,9 @@ async fn graphql_ws(
                     let user = engine.authenticate(&token).await.map_err(|_| {
                         ErrorCode::Unauthenticated.error("a valid bearer token is required")
                     })?;
-                    let (caller, users, events) = request_data(&engine, Some(user));
+                    let (caller, loaders) = request_data(&engine, Some(user));
                     let mut data = Data::default();
-                    data.insert(users);
-                    data.insert(events);
+                    loaders.insert_into(&mut data);
                     if let Some(c) = caller {
                         data.insert(c);
                     }
