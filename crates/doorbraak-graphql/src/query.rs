@@ -195,13 +195,9 @@ impl CaseQueries {
                 node: Case(c),
             })
             .collect();
+        let cursors: Vec<&str> = edges.iter().map(|e| e.cursor.as_str()).collect();
         Ok(CaseConnection {
-            page_info: PageInfo {
-                has_next_page: page.has_next,
-                has_previous_page: after.is_some(),
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
+            page_info: PageInfo::of(&cursors, page.has_next, after.is_some()),
             edges,
         })
     }

@@ -461,13 +461,9 @@ impl RegisterQueries {
                 node: Barrier(b),
             })
             .collect();
+        let cursors: Vec<&str> = edges.iter().map(|e| e.cursor.as_str()).collect();
         Ok(BarrierConnection {
-            page_info: PageInfo {
-                has_next_page: more,
-                has_previous_page: after_id.is_some(),
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
+            page_info: PageInfo::of(&cursors, more, after_id.is_some()),
             edges,
         })
     }
@@ -683,13 +679,9 @@ impl RegisterQueries {
                 node: Meeting(m),
             })
             .collect();
+        let cursors: Vec<&str> = edges.iter().map(|e| e.cursor.as_str()).collect();
         Ok(MeetingConnection {
-            page_info: PageInfo {
-                has_next_page: more,
-                has_previous_page: after_id.is_some(),
-                start_cursor: edges.first().map(|e| e.cursor.clone()),
-                end_cursor: edges.last().map(|e| e.cursor.clone()),
-            },
+            page_info: PageInfo::of(&cursors, more, after_id.is_some()),
             edges,
         })
     }

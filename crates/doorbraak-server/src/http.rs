@@ -63,6 +63,7 @@ pub fn app(engine: Engine, options: &AppOptions) -> Router {
         .layer(CatchPanicLayer::custom(on_panic))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(too_large_as_json))
+        .layer(axum::middleware::from_fn(refuse_declared_too_large))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
             // Method, path and request id only: never headers or bodies,
@@ -75,6 +76,33 @@ pub fn app(engine: Engine, options: &AppOptions) -> Router {
             tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Refuses a body whose declared length is over the limit, after reading
+/// (and dropping) what the client sends, up to a few MiB: a client that is
+/// still writing its body then gets the answer instead of a reset
+/// connection. Bodies without a declared length are cut off by the limit
+/// layer while they stream.
+async fn refuse_declared_too_large(req: Request<Body>, next: axum::middleware::Next) -> Response {
+    const DRAIN_AT_MOST: usize = 8 * 1024 * 1024;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match declared {
+        Some(n) if n > MAX_BODY_BYTES => {
+            if n <= DRAIN_AT_MOST {
+                let _ = axum::body::to_bytes(req.into_body(), DRAIN_AT_MOST).await;
+            }
+            error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorCode::Validation,
+                "the request body is too large",
+            )
+        }
+        _ => next.run(req).await,
+    }
 }
 
 /// The body limit answers before any handler runs; give it the API's shape.

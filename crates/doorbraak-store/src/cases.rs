@@ -155,25 +155,14 @@ impl Store {
         follow: &FollowUp,
     ) -> Result<Status, StoreError> {
         self.count();
-        let after = apply(Some(&before.status), event);
-        let mut row = case::ActiveModel {
-            ..Default::default()
-        };
-        set_status(&mut row, &after);
         let txn = self.write.begin().await?;
-        let updated = case::Entity::update_many()
-            .set(row)
-            .filter(case::Column::Id.eq(before.id))
-            .filter(case::Column::Version.eq(before.status.version))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            txn.rollback().await?;
-            return Err(StoreError::VersionConflict);
-        }
-        case_event::Entity::insert(event_row(before.id, after.version, event))
-            .exec_without_returning(&txn)
-            .await?;
+        let after = match write_transition(&txn, before, event).await {
+            Ok(after) => after,
+            Err(e) => {
+                txn.rollback().await?;
+                return Err(e);
+            }
+        };
         crate::barriers::apply_follow_ups(
             &txn,
             self.backend,
@@ -205,22 +194,13 @@ impl Store {
             event.effect.barrier = Some(id);
             event.note = Some(format!("linked to barrier {id}"));
         }
-        let after = apply(Some(&before.status), &event);
-        let mut row = case::ActiveModel::default();
-        set_status(&mut row, &after);
-        let updated = case::Entity::update_many()
-            .set(row)
-            .filter(case::Column::Id.eq(before.id))
-            .filter(case::Column::Version.eq(before.status.version))
-            .exec(&txn)
-            .await?;
-        if updated.rows_affected != 1 {
-            txn.rollback().await?;
-            return Err(StoreError::VersionConflict);
-        }
-        case_event::Entity::insert(event_row(before.id, after.version, &event))
-            .exec_without_returning(&txn)
-            .await?;
+        let after = match write_transition(&txn, before, &event).await {
+            Ok(after) => after,
+            Err(e) => {
+                txn.rollback().await?;
+                return Err(e);
+            }
+        };
         txn.commit().await?;
         Ok(after)
     }
@@ -352,6 +332,32 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Writes one transition inside `txn`: the case row, guarded by the version
+/// the decision was taken on, and the event. Zero rows updated is a
+/// version conflict (the caller rolls back).
+async fn write_transition(
+    txn: &sea_orm::DatabaseTransaction,
+    before: &Case,
+    event: &Event,
+) -> Result<Status, StoreError> {
+    let after = apply(Some(&before.status), event);
+    let mut row = case::ActiveModel::default();
+    set_status(&mut row, &after);
+    let updated = case::Entity::update_many()
+        .set(row)
+        .filter(case::Column::Id.eq(before.id))
+        .filter(case::Column::Version.eq(before.status.version))
+        .exec(txn)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(StoreError::VersionConflict);
+    }
+    case_event::Entity::insert(event_row(before.id, after.version, event))
+        .exec_without_returning(txn)
+        .await?;
+    Ok(after)
 }
 
 /// Takes the next sequence number of an area's references for a year.
