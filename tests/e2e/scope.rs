@@ -143,3 +143,87 @@ both!(
     a_representative_of_another_area_cannot_pick_up,
     national_roles_see_what_reached_them,
 );
+
+async fn administrators_manage_reference_data_and_tokens(db: Db) {
+    let app = TestApp::spawn(db).await;
+    let c = cast(&app).await;
+    let add_area =
+        "mutation($c: String!, $n: String!) { addFocusArea(code: $c, name: $n) { code name } }";
+    let (code, _) = app
+        .err(
+            Some(&c.pb),
+            add_area,
+            json!({ "c": "HMS", "n": "Helmond Suytkade" }),
+        )
+        .await;
+    assert_eq!(code, "FORBIDDEN");
+    let added = app
+        .ok(
+            &app.admin,
+            add_area,
+            json!({ "c": "hms", "n": "Helmond Suytkade" }),
+        )
+        .await;
+    assert_eq!(
+        added["addFocusArea"],
+        json!({ "code": "HMS", "name": "Helmond Suytkade" })
+    );
+    let (code, e) = app
+        .err(
+            Some(&app.admin),
+            add_area,
+            json!({ "c": "HMS", "n": "Nog eens" }),
+        )
+        .await;
+    assert_eq!(
+        (code.as_str(), e["extensions"]["field"].as_str()),
+        ("VALIDATION", Some("code"))
+    );
+    let areas = app.ok(&c.prof, "{ focusAreas { code } }", json!({})).await;
+    assert_eq!(areas["focusAreas"].as_array().unwrap().len(), 21);
+    let add_ministry = "mutation { addMinistry(code: \"DEF\", name: \"Defensie\") { code providesRepresentative } }";
+    let m = app.ok(&app.admin, add_ministry, json!({})).await;
+    assert_eq!(
+        m["addMinistry"],
+        json!({ "code": "DEF", "providesRepresentative": false })
+    );
+    // A professional of the new area can submit there.
+    let helmond = app
+        .user("Hanna Helmond", "PROFESSIONAL", &["HMS"], None)
+        .await;
+    let mut v = crate::support::submit_vars("Zaak in het nieuwe gebied");
+    v["i"]["focusArea"] = json!("HMS");
+    v["i"]["rule"]["owningMinistry"] = json!("DEF");
+    let case = app
+        .ok(
+            &helmond,
+            "mutation($i: SubmitCaseInput!) { submitCase(input: $i) { reference } }",
+            v,
+        )
+        .await;
+    assert!(
+        case["submitCase"]["reference"]
+            .as_str()
+            .unwrap()
+            .starts_with("HMS-")
+    );
+    // A new token replaces the old one.
+    let me = app.ok(&helmond, "{ me { id } }", json!({})).await;
+    let issued = app
+        .ok(
+            &app.admin,
+            "mutation($u: ID!) { issueToken(userId: $u) { token user { name } } }",
+            json!({ "u": me["me"]["id"] }),
+        )
+        .await;
+    let fresh = issued["issueToken"]["token"].as_str().unwrap();
+    assert_ne!(fresh, helmond);
+    let (status, _) = app.post(Some(&helmond), "{ me { id } }", json!({})).await;
+    assert_eq!(status, 401, "the old token stops working");
+    assert_eq!(
+        app.ok(fresh, "{ me { name } }", json!({})).await["me"]["name"],
+        "Hanna Helmond"
+    );
+}
+
+both!(administrators_manage_reference_data_and_tokens);

@@ -106,7 +106,10 @@ fn free_port() -> u16 {
 pub fn pg() -> &'static PgCluster {
     PG.get_or_init(|| {
         let bin = pg_bin();
-        let dir = std::env::temp_dir().join(format!("doorbraak-pg-{}", std::process::id()));
+        // As root the cluster belongs to `postgres`, which must be able to
+        // reach it: /tmp always lets it, a private TMPDIR may not.
+        let base = if is_root() { PathBuf::from("/tmp") } else { std::env::temp_dir() };
+        let dir = base.join(format!("doorbraak-pg-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create the cluster directory");
         if is_root() {

@@ -164,6 +164,92 @@ impl Engine {
         }
     }
 
+    /// Issues a new token for a user (administrators only); the old one stops
+    /// working at once on this instance and within the token cache's 30
+    /// seconds on others.
+    pub async fn issue_token(
+        &self,
+        caller: &UserRecord,
+        user_id: i64,
+    ) -> Result<(UserRecord, String), EngineError> {
+        if caller.role != Role::Administrator {
+            return Err(EngineError::Forbidden(
+                "only administrators issue tokens".into(),
+            ));
+        }
+        let user = self
+            .store
+            .users_by_ids(&[user_id])
+            .await?
+            .pop()
+            .ok_or(EngineError::NotFound("user"))?;
+        let token = new_token();
+        if !self
+            .store
+            .replace_token_hash(user.id, &hash_token(&token))
+            .await?
+        {
+            return Err(EngineError::NotFound("user"));
+        }
+        self.tokens
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (u, _)| u.id != user.id);
+        tracing::info!(user.id = user.id, "token reissued");
+        Ok((user, token))
+    }
+
+    /// Adds a focus area (administrators only).
+    pub async fn add_focus_area(
+        &self,
+        caller: &UserRecord,
+        code: &str,
+        name: &str,
+    ) -> Result<(), EngineError> {
+        if caller.role != Role::Administrator {
+            return Err(EngineError::Forbidden(
+                "only administrators manage focus areas".into(),
+            ));
+        }
+        let code = AreaCode::parse("code", code)?;
+        let name = Text::parse("name", name, 2, 200)?.into_string();
+        if !self.store.add_focus_area(code.as_str(), &name).await? {
+            return Err(EngineError::validation(
+                "code",
+                "is taken by another focus area",
+            ));
+        }
+        self.reload_reference().await
+    }
+
+    /// Adds a ministry (administrators only).
+    pub async fn add_ministry(
+        &self,
+        caller: &UserRecord,
+        code: &str,
+        name: &str,
+        provides_representative: bool,
+    ) -> Result<(), EngineError> {
+        if caller.role != Role::Administrator {
+            return Err(EngineError::Forbidden(
+                "only administrators manage ministries".into(),
+            ));
+        }
+        let code = MinistryCode::parse("code", code)?;
+        let name = Text::parse("name", name, 2, 200)?.into_string();
+        if !self
+            .store
+            .add_ministry(code.as_str(), &name, provides_representative)
+            .await?
+        {
+            return Err(EngineError::validation(
+                "code",
+                "is taken by another ministry",
+            ));
+        }
+        self.reload_reference().await
+    }
+
     /// Users by id, for display (no scope: names and roles are not secret
     /// to colleagues on the same case).
     pub async fn users(&self, ids: &[i64]) -> Result<Vec<UserRecord>, EngineError> {

@@ -7,8 +7,8 @@ use doorbraak_engine::CommandInput;
 use crate::errors::{ApiResult, ErrorCode, to_gql, validation};
 use crate::query::parse_id;
 use crate::types::{
-    Case, CreateUserInput, CreatedUser, Level, ResolveCaseInput, ServiceNorm, SubmitCaseInput,
-    User, caller, engine,
+    Case, CreateUserInput, CreatedUser, FocusArea, Level, Ministry, ResolveCaseInput, ServiceNorm,
+    SubmitCaseInput, User, caller, engine,
 };
 
 #[derive(Default)]
@@ -245,6 +245,52 @@ impl CaseMutations {
             user: User(user),
             token,
         })
+    }
+
+    /// Administrators issue a new token for a user; the old one stops working.
+    async fn issue_token(&self, ctx: &Context<'_>, user_id: ID) -> ApiResult<CreatedUser> {
+        let me = caller(ctx)?;
+        let id = user_id
+            .parse::<i64>()
+            .map_err(|_| ErrorCode::NotFound.error("user not found"))?;
+        let (user, token) = engine(ctx).issue_token(me, id).await.map_err(to_gql)?;
+        Ok(CreatedUser {
+            user: User(user),
+            token,
+        })
+    }
+
+    /// Administrators add a focus area (the 20 of the programme are seeded).
+    async fn add_focus_area(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        name: String,
+    ) -> ApiResult<FocusArea> {
+        let me = caller(ctx)?;
+        let e = engine(ctx);
+        e.add_focus_area(me, &code, &name).await.map_err(to_gql)?;
+        e.focus_area(&code.trim().to_ascii_uppercase())
+            .map(FocusArea::from)
+            .ok_or_else(|| ErrorCode::Internal.error("internal error"))
+    }
+
+    /// Administrators add a ministry that owns rules.
+    async fn add_ministry(
+        &self,
+        ctx: &Context<'_>,
+        code: String,
+        name: String,
+        #[graphql(default)] provides_representative: bool,
+    ) -> ApiResult<Ministry> {
+        let me = caller(ctx)?;
+        let e = engine(ctx);
+        e.add_ministry(me, &code, &name, provides_representative)
+            .await
+            .map_err(to_gql)?;
+        e.ministry(&code.trim().to_ascii_uppercase())
+            .map(Ministry::from)
+            .ok_or_else(|| ErrorCode::Internal.error("internal error"))
     }
 
     /// Administrators set a level's service norm (applies to deadlines set

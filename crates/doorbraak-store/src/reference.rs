@@ -89,4 +89,48 @@ impl Store {
         .await?;
         Ok(())
     }
+
+    /// Adds a focus area; `false` when the code is taken.
+    pub async fn add_focus_area(&self, code: &str, name: &str) -> Result<bool, StoreError> {
+        self.count();
+        use sea_orm::ActiveValue::Set;
+        use sea_orm::sea_query::OnConflict;
+        let r = focus_area::Entity::insert(focus_area::ActiveModel {
+            code: Set(code.to_owned()),
+            name: Set(name.to_owned()),
+        })
+        .on_conflict(
+            OnConflict::column(focus_area::Column::Code)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&self.write)
+        .await?;
+        Ok(r == 1)
+    }
+
+    /// Adds a ministry; `false` when the code is taken.
+    pub async fn add_ministry(
+        &self,
+        code: &str,
+        name: &str,
+        provides_representative: bool,
+    ) -> Result<bool, StoreError> {
+        self.count();
+        use sea_orm::ActiveValue::Set;
+        use sea_orm::sea_query::OnConflict;
+        let r = ministry::Entity::insert(ministry::ActiveModel {
+            code: Set(code.to_owned()),
+            name: Set(name.to_owned()),
+            provides_representative: Set(provides_representative),
+        })
+        .on_conflict(
+            OnConflict::column(ministry::Column::Code)
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(&self.write)
+        .await?;
+        Ok(r == 1)
+    }
 }

@@ -148,4 +148,16 @@ impl Store {
             })
             .collect()
     }
+
+    /// Gives a user a new token hash (the old token stops working).
+    pub async fn replace_token_hash(&self, id: UserId, hash: &str) -> Result<bool, StoreError> {
+        self.count();
+        use sea_orm::sea_query::Expr;
+        let r = user::Entity::update_many()
+            .col_expr(user::Column::TokenHash, Expr::value(hash))
+            .filter(user::Column::Id.eq(id))
+            .exec(&self.write)
+            .await?;
+        Ok(r.rows_affected == 1)
+    }
 }
