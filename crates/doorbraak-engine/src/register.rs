@@ -187,6 +187,8 @@ impl Engine {
             return Err(EngineError::VersionConflict);
         }
         let now = self.now();
+        // The right to link, before the arguments are looked at.
+        link_barrier(&case, p, 0, now)?;
         let (event, new) = match choice {
             BarrierChoice::Existing(id) => {
                 if self.store.barrier_by_id(id).await?.is_none() {
