@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Measures transitions against the raw database's transaction rate, in the
+# same run, on SQLite and on a throwaway PostgreSQL cluster (default,
+# durable settings). Usage: scripts/bench.sh [seconds per loop, default 5]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-5}"
+cargo build --release -q -p doorbraak-bench
+bench=target/release/doorbraak-bench
+
+echo "== SQLite"
+"$bench" --seconds "$secs"
+
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort | tail -n 1)
+[ -n "$pgbin" ] || { echo "PostgreSQL server binaries not found" >&2; exit 1; }
+dir=$(mktemp -d /tmp/doorbraak-bench-pg.XXXXXX)
+as_pg=()
+if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; as_pg=(runuser -u postgres --); fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"${as_pg[@]}" "$pgbin/initdb" -D "$dir/data" -U doorbraak --auth=trust >/dev/null
+stop() { "${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" stop -m fast >/dev/null 2>&1 || true; rm -rf "$dir"; }
+trap stop EXIT
+"${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+  -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
+echo "== PostgreSQL"
+"$bench" --seconds "$secs" --database-url "postgres://doorbraak@127.0.0.1:$port/postgres"
