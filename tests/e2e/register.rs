@@ -90,6 +90,41 @@ async fn the_register_follows_its_cases(db: Db) {
     let first = &s["barrierSuggestions"][0];
     assert_eq!(first["barrier"]["id"], barrier_id);
     assert!(first["score"].as_f64().unwrap() > 0.9, "{s}");
+    // A case cited differently but about the same thing (the same title as
+    // case A) is still pointed to the barrier, with a lower score.
+    let c2 = app
+        .ok(
+            &prof_rtz,
+            SUBMIT,
+            case_input(
+                "RTZ",
+                "Bijverdienen in de bijstand",
+                "Gemeentelijke bijstandsregels",
+                None,
+                "SZW",
+            ),
+        )
+        .await["submitCase"]
+        .clone();
+    let s2 = app
+        .ok(
+            &pb_rtz,
+            "query($c: ID!) { barrierSuggestions(caseId: $c) { score barrier { id } } }",
+            json!({ "c": c2["id"] }),
+        )
+        .await;
+    let hit = &s2["barrierSuggestions"][0];
+    assert_eq!(hit["barrier"]["id"], barrier_id, "{s2}");
+    let score = hit["score"].as_f64().unwrap();
+    assert!(score >= 0.25 && score < 0.9, "{s2}");
+    let (code, _) = app
+        .err(
+            Some(&c.prof),
+            "query($c: ID!) { barrierSuggestions(caseId: $c) { score } }",
+            json!({ "c": a["id"] }),
+        )
+        .await;
+    assert_eq!(code, "FORBIDDEN", "suggestions are for those who link");
     app.ok(
         &pb_rtz,
         LINK,

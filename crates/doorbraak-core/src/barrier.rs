@@ -91,6 +91,31 @@ pub fn citation_similarity(a: &str, b: &str) -> f64 {
     if all == 0.0 { 0.0 } else { shared / all }
 }
 
+fn words(s: &str) -> HashSet<String> {
+    const FILLER: &[&str] = &[
+        "de", "het", "een", "van", "voor", "met", "niet", "mag", "mogen", "kan", "kunnen", "op",
+        "in", "en", "te", "bij", "aan", "die", "dat", "zij", "wordt", "worden", "als", "om", "the",
+        "and", "for",
+    ];
+    s.to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.chars().count() >= 3 && !FILLER.contains(w))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// How alike two short texts (titles) are, from 0 to 1: the share of
+/// meaningful words they have in common (Jaccard over words of three
+/// letters or more, common Dutch filler words left out).
+pub fn text_similarity(a: &str, b: &str) -> f64 {
+    let (wa, wb) = (words(a), words(b));
+    let all = wa.union(&wb).count();
+    if all == 0 {
+        return 0.0;
+    }
+    wa.intersection(&wb).count() as f64 / all as f64
+}
+
 /// Time a case spent at each level, from its log: from entering a level
 /// (`AT_*`) to leaving it, without the time spent waiting for the
 /// submitter. Only completed stays count; a case still at a level adds
@@ -155,6 +180,25 @@ mod tests {
         );
         assert!(citation_similarity("Participatiewet art. 31", "Wet kinderopvang art. 1.45") < 0.2);
         assert_eq!(citation_similarity("", "x"), 0.0);
+    }
+
+    #[test]
+    fn similar_titles() {
+        assert_eq!(
+            text_similarity("Oppasrooster voor ouders", "ouders: oppasrooster!"),
+            1.0
+        );
+        assert!(
+            text_similarity(
+                "Bijverdienen in de bijstand",
+                "Bijverdienen naast een bijstandsuitkering"
+            ) > 0.2
+        );
+        assert_eq!(
+            text_similarity("Afvalbak in de wijk", "Sociale huur op inkomen"),
+            0.0
+        );
+        assert_eq!(text_similarity("", "de en het"), 0.0);
     }
 
     #[test]

@@ -21,6 +21,7 @@ mod values;
 
 pub use barrier::{
     BarrierStatus, barrier_status_after, citation_similarity, level_durations, percentile,
+    text_similarity,
 };
 pub use machine::{
     Case, CaseFacts, Command, DecisionDates, Effect, Event, EventAction, MergeTarget, Policy,

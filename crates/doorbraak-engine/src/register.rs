@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::NaiveDate;
 use doorbraak_core::{
     BwbId, Case, CaseId, Level, MinistryCode, Outcome, Principal, Role, RuleScope, Text, Timestamp,
-    citation_similarity, level_durations, link_barrier, may_read, percentile,
+    citation_similarity, level_durations, link_barrier, may_read, percentile, text_similarity,
 };
 use doorbraak_store::{
     BarrierQuery, BarrierRecord, BarrierScope, NewBarrier, PrecedentHit, StatRow,
@@ -251,20 +251,43 @@ impl Engine {
             ));
         }
         let rule = &case.facts.rule;
-        let mut scored: Vec<(BarrierRecord, f64)> = self
+        // First by the rule: the same BWB id and a similar citation.
+        let mut by_rule: Vec<(BarrierRecord, bool, f64)> = self
             .store
             .all_barriers()
             .await?
             .into_iter()
             .map(|b| {
-                let sim = citation_similarity(&rule.citation, &b.citation);
                 let same_bwb = rule.bwb_id.is_some() && rule.bwb_id == b.bwb_id;
+                let sim = citation_similarity(&rule.citation, &b.citation);
+                (b, same_bwb, sim)
+            })
+            .collect();
+        by_rule.sort_by(|a, b| {
+            (b.1, b.2)
+                .partial_cmp(&(a.1, a.2))
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+        by_rule.truncate(SUGGESTION_CANDIDATES);
+        // Then by what the cases are about: the titles of the cases already
+        // linked to each candidate, against this case's title.
+        let ids: Vec<i64> = by_rule.iter().map(|(b, _, _)| b.id).collect();
+        let mut text: HashMap<i64, f64> = HashMap::new();
+        for (b, title) in self.store.titles_of_barriers(&ids).await? {
+            let sim = text_similarity(&case.facts.title, &title);
+            let best = text.entry(b).or_insert(0.0);
+            *best = best.max(sim);
+        }
+        let mut scored: Vec<(BarrierRecord, f64)> = by_rule
+            .into_iter()
+            .map(|(b, same_bwb, cit)| {
+                let txt = text.get(&b.id).copied().unwrap_or(0.0);
                 let same_ministry =
                     rule.owning_ministry.as_deref() == Some(b.owning_ministry.as_str());
                 let score = if same_bwb {
-                    0.6 + 0.4 * sim
+                    0.55 + 0.35 * cit + 0.10 * txt
                 } else {
-                    0.85 * sim
+                    0.70 * cit + 0.25 * txt
                 } + if same_ministry { 0.05 } else { 0.0 };
                 (b, round3(score.min(1.0)))
             })
@@ -534,6 +557,9 @@ impl Engine {
         may_read(p, c)
     }
 }
+
+/// How many barriers, best by their rule, are compared by case titles too.
+const SUGGESTION_CANDIDATES: usize = 25;
 
 fn round3(v: f64) -> f64 {
     (v * 1000.0).round() / 1000.0

@@ -317,6 +317,27 @@ impl Store {
             .collect())
     }
 
+    /// The titles of the cases linked to some barriers (for suggestions;
+    /// titles only, never descriptions).
+    pub async fn titles_of_barriers(&self, ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+        self.count();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(Option<i64>, String)> = case::Entity::find()
+            .select_only()
+            .column(case::Column::BarrierId)
+            .column(case::Column::Title)
+            .filter(case::Column::BarrierId.is_in(ids.iter().copied()))
+            .into_tuple()
+            .all(&self.read)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(b, t)| b.map(|b| (b, t)))
+            .collect())
+    }
+
     /// Records that a decided barrier's change is in force.
     pub async fn record_implementation(
         &self,
