@@ -116,7 +116,7 @@ async fn the_register_follows_its_cases(db: Db) {
     let hit = &s2["barrierSuggestions"][0];
     assert_eq!(hit["barrier"]["id"], barrier_id, "{s2}");
     let score = hit["score"].as_f64().unwrap();
-    assert!(score >= 0.25 && score < 0.9, "{s2}");
+    assert!((0.25..0.9).contains(&score), "{s2}");
     let (code, _) = app
         .err(
             Some(&c.prof),
