@@ -14,7 +14,11 @@ type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(app: &TestApp, token: &str) -> Ws {
-    let mut req = format!("{}/graphql/ws", app.base.replace("http://", "ws://"))
+    connect_to(&app.base, token).await
+}
+
+async fn connect_to(base: &str, token: &str) -> Ws {
+    let mut req = format!("{}/graphql/ws", base.replace("http://", "ws://"))
         .into_client_request()
         .unwrap();
     req.headers_mut().insert(
@@ -116,3 +120,53 @@ both!(
     a_subscriber_hears_every_change,
     a_bad_token_cannot_subscribe
 );
+
+/// Two instances on one PostgreSQL database: a subscriber on one hears of a
+/// change made through the other (LISTEN/NOTIFY plus the events table).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscriber_hears_changes_made_through_another_instance() {
+    let app = TestApp::spawn(Db::Postgres).await;
+    let c = cast(&app).await;
+    let case = app.submit(&c.prof, "Twee servers, een database").await;
+    let other = crate::support::open_engine(&app.db_url, app.clock.clone()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server =
+        doorbraak_server::Server::start(listener, doorbraak_server::app(other, &app.options))
+            .unwrap();
+    let mut ws = connect_to(&format!("http://{}", server.addr), &c.prof).await;
+    assert_eq!(next(&mut ws).await.unwrap()["type"], "connection_ack");
+    let sub = json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": "subscription($id: ID!) { caseUpdated(id: $id) { state version } }",
+        "variables": { "id": case["id"] } } });
+    ws.send(Message::Text(sub.to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut ws).await.unwrap()["payload"]["data"]["caseUpdated"]["version"],
+        1
+    );
+    // Acted on through the first instance.
+    let case = app.act(&c.pb, "pickUpCase", &case, "").await;
+    let heard = next(&mut ws).await.unwrap();
+    assert_eq!(
+        heard["payload"]["data"]["caseUpdated"]["version"], 2,
+        "{heard}"
+    );
+    app.act(
+        &c.pb,
+        "escalateCase",
+        &case,
+        r#"motivation: "Naar de alliantie.""#,
+    )
+    .await;
+    let heard = next(&mut ws).await.unwrap();
+    assert_eq!(
+        heard["payload"]["data"]["caseUpdated"]["state"], "AT_ALLIANCE",
+        "{heard}"
+    );
+    drop(ws);
+    server
+        .stop(std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+}

@@ -211,7 +211,9 @@ pub async fn open_engine(db_url: &str, clock: Arc<ManualClock>) -> Engine {
     .await
     .expect("connect");
     store.migrate().await.expect("migrate");
-    Engine::new(store, clock).await.expect("engine")
+    let engine = Engine::new(store, clock).await.expect("engine");
+    engine.start_change_feed().await.expect("change feed");
+    engine
 }
 
 impl TestApp {

@@ -19,6 +19,7 @@ mod auth;
 mod cases;
 mod clock;
 mod error;
+mod feed;
 mod meetings;
 mod register;
 
@@ -67,6 +68,8 @@ pub struct Engine {
     reference: Arc<RwLock<Reference>>,
     tokens: Arc<RwLock<HashMap<String, (UserRecord, Instant)>>>,
     changes: tokio::sync::broadcast::Sender<doorbraak_core::CaseId>,
+    /// Set once the PostgreSQL change feed tells subscribers about changes.
+    feed_running: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -86,6 +89,7 @@ impl Engine {
             reference: Arc::default(),
             tokens: Arc::default(),
             changes: tokio::sync::broadcast::channel(1024).0,
+            feed_running: Arc::default(),
         };
         engine.reload_reference().await?;
         Ok(engine)
@@ -167,8 +171,12 @@ impl Engine {
     }
 
     pub(crate) fn changed(&self, id: doorbraak_core::CaseId) {
-        // No receivers is fine: nobody is watching.
-        let _ = self.changes.send(id);
+        // With the change feed running, the feed tells (once, for every
+        // instance); otherwise this process is the only writer and tells
+        // directly. No receivers is fine: nobody is watching.
+        if !self.feed_running.load(std::sync::atomic::Ordering::SeqCst) {
+            let _ = self.changes.send(id);
+        }
     }
 
     /// Sets a level's service norm (administrators only).

@@ -35,6 +35,14 @@ impl SubscriptionRoot {
                 async move { e.case(&me, id).await.ok().flatten() }
             })
             .take_while(|c| futures_util::future::ready(c.is_some()))
+            // Each version once, even if a change is announced twice.
+            .scan(now.status.version, |shown, c| {
+                let c = c.filter(|c| c.status.version > *shown);
+                if let Some(c) = &c {
+                    *shown = c.status.version;
+                }
+                futures_util::future::ready(Some(c))
+            })
             .filter_map(|c| futures_util::future::ready(c.map(Case)));
         Ok(futures_util::stream::once(futures_util::future::ready(Case(now))).chain(later))
     }

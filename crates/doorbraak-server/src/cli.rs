@@ -194,6 +194,10 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let signal = shutdown_signal()?;
             spawn_deadline_worker(engine.clone());
+            engine
+                .start_change_feed()
+                .await
+                .map_err(|e| anyhow!("cannot start the change feed: {e}"))?;
             let server = Server::start(listener, app(engine, &options))?;
             tracing::info!(addr = %server.addr, "doorbraak is listening; GraphiQL on /graphql");
             server.run_until(signal).await?;

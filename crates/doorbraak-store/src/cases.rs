@@ -142,6 +142,7 @@ impl Store {
         case_event::Entity::insert(event_row(inserted.id, status.version, event))
             .exec_without_returning(&txn)
             .await?;
+        crate::feed::notify(&txn, self.backend).await?;
         txn.commit().await?;
         case_from_row(inserted)
     }
@@ -174,6 +175,7 @@ impl Store {
         )
         .await?;
         crate::meetings::apply_agenda(&txn, before.id, event, follow).await?;
+        crate::feed::notify(&txn, self.backend).await?;
         txn.commit().await?;
         Ok(after)
     }
@@ -201,6 +203,7 @@ impl Store {
                 return Err(e);
             }
         };
+        crate::feed::notify(&txn, self.backend).await?;
         txn.commit().await?;
         Ok(after)
     }

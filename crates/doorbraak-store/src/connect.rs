@@ -76,6 +76,7 @@ impl Store {
                 write,
                 backend: Backend::Sqlite,
                 calls: Default::default(),
+                listen_url: None,
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)
@@ -92,6 +93,7 @@ impl Store {
                 write: db,
                 backend: Backend::Postgres,
                 calls: Default::default(),
+                listen_url: Some(url.to_owned()),
             })
         } else {
             Err(StoreError::Config(

@@ -20,6 +20,7 @@ mod cases;
 mod connect;
 mod convert;
 pub mod entity;
+mod feed;
 mod meetings;
 mod reference;
 mod users;
@@ -63,6 +64,8 @@ pub struct Store {
     backend: Backend,
     /// Repository calls made, for tests that pin the cost of a request.
     calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// PostgreSQL only: where to LISTEN for changes made by other instances.
+    listen_url: Option<String>,
 }
 
 impl Store {
