@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::NaiveDate;
 use doorbraak_core::{
     BwbId, Case, CaseId, Level, MinistryCode, Outcome, Principal, Role, RuleScope, Text, Timestamp,
-    citation_similarity, level_durations, link_barrier, may_read, percentile, text_similarity,
+    citation_similarity, level_durations, link_barrier, percentile, text_similarity,
 };
 use doorbraak_store::{
     BarrierQuery, BarrierRecord, BarrierScope, NewBarrier, PrecedentHit, StatRow,
@@ -550,11 +550,6 @@ impl Engine {
         lessons.sort_by_key(|l| std::cmp::Reverse(l.decided_at));
         lessons.truncate(limit);
         Ok(lessons)
-    }
-
-    /// Whether a caller may read a case (for summaries in other views).
-    pub fn may_read_case(&self, p: &Principal, c: &Case) -> bool {
-        may_read(p, c)
     }
 }
 

@@ -402,11 +402,6 @@ impl Server {
         }
     }
 
-    /// Waits until the server ends by itself.
-    pub async fn wait(self) -> std::io::Result<()> {
-        self.handle.await.map_err(std::io::Error::other)?
-    }
-
     /// Ends the server when `signal` resolves (SIGTERM or Ctrl-C in the binary).
     pub async fn run_until(
         self,

@@ -6,7 +6,7 @@ use doorbraak_core::{BarrierStatus, CaseId, Outcome, RuleScope, Timestamp, UserI
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
 use crate::convert::{date_opt, date_text, from_ms, ms, parse};
@@ -170,21 +170,6 @@ fn in_areas(areas: &[String]) -> sea_orm::sea_query::SimpleExpr {
 }
 
 impl Store {
-    pub async fn create_barrier(
-        &self,
-        new: &NewBarrier,
-        by: UserId,
-        now: Timestamp,
-    ) -> Result<BarrierRecord, StoreError> {
-        self.count();
-        let txn = self.write.begin().await?;
-        let id = insert_barrier(&txn, new, by, now).await?;
-        txn.commit().await?;
-        self.barrier_by_id(id)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt("a new barrier vanished".into()))
-    }
-
     pub async fn barrier_by_id(&self, id: i64) -> Result<Option<BarrierRecord>, StoreError> {
         self.count();
         barrier::Entity::find_by_id(id)

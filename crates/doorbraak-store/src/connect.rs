@@ -108,13 +108,6 @@ impl Store {
         Ok(())
     }
 
-    /// True when every migration this build knows is applied.
-    pub async fn is_migrated(&self) -> Result<bool, StoreError> {
-        Ok(Migrator::get_pending_migrations(&self.write)
-            .await?
-            .is_empty())
-    }
-
     /// A cheap round trip, for readiness checks.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.read.execute_unprepared("SELECT 1").await?;
