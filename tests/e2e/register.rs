@@ -134,13 +134,7 @@ async fn the_register_follows_its_cases(db: Db) {
 
     // A national representative decides a structural breakthrough on case A.
     let a = app.case(&c.pb, &a["id"]).await;
-    let a = app
-        .act(&c.pb, "escalateCase", &a, r#"motivation: "Alliantie.""#)
-        .await;
-    let a = app
-        .act(&c.secretary, "escalateCase", &a, r#"motivation: "Rijk.""#)
-        .await;
-    let a = app.act(&c.rep, "pickUpCase", &a, "").await;
+    let a = app.to_representative(&c, &a).await;
     let (code, e) = app
         .try_act(&c.rep, "resolveCase", &a, r#"input: { outcome: STRUCTURAL_BREAKTHROUGH, explanation: "Vrijlating wordt verruimd." }"#)
         .await;
@@ -225,13 +219,7 @@ async fn the_register_follows_its_cases(db: Db) {
     app.ok(&c.pb, LINK, json!({ "id": x["id"], "v": 1, "n": nb }))
         .await;
     let x = app.case(&c.pb, &x["id"]).await;
-    let x = app
-        .act(&c.pb, "escalateCase", &x, r#"motivation: "Alliantie.""#)
-        .await;
-    let x = app
-        .act(&c.secretary, "escalateCase", &x, r#"motivation: "Rijk.""#)
-        .await;
-    let x = app.act(&c.rep, "pickUpCase", &x, "").await;
+    let x = app.to_representative(&c, &x).await;
     app.act(&c.rep, "resolveCase", &x, r#"input: { outcome: EXPERIMENT, explanation: "Twee jaar proef met afwijken.", experimentEnds: "2026-03-20", evaluationDate: "2026-03-15" }"#).await;
     let due = app.ok(&app.admin, "{ barriers(filter: { needsEvaluation: true }) { edges { node { citation needsEvaluation } } } }", json!({})).await;
     let due = due["barriers"]["edges"].as_array().unwrap();
@@ -302,13 +290,7 @@ async fn the_register_follows_its_cases(db: Db) {
     app.ok(&c.pb, LINK, json!({ "id": z["id"], "v": 1, "n": nz }))
         .await;
     let z = app.case(&c.pb, &z["id"]).await;
-    let z = app
-        .act(&c.pb, "escalateCase", &z, r#"motivation: "Alliantie.""#)
-        .await;
-    let z = app
-        .act(&c.secretary, "escalateCase", &z, r#"motivation: "Rijk.""#)
-        .await;
-    let z = app.act(&c.rep, "pickUpCase", &z, "").await;
+    let z = app.to_representative(&c, &z).await;
     app.act(
         &c.rep,
         "closeCaseWithoutBreakthrough",

@@ -106,18 +106,7 @@ async fn national_roles_see_what_reached_them(db: Db) {
     let c = cast(&app).await;
     let local = app.submit(&c.prof, "Blijft lokaal").await;
     let national = app.submit(&c.prof, "Gaat naar Den Haag").await;
-    let n = app
-        .act(
-            &c.pb,
-            "escalateCase",
-            &national,
-            r#"motivation: "Alliantie.""#,
-        )
-        .await;
-    let n = app
-        .act(&c.secretary, "escalateCase", &n, r#"motivation: "Rijk.""#)
-        .await;
-    let n = app.act(&c.rep, "pickUpCase", &n, "").await;
+    let n = app.to_representative(&c, &national).await;
     app.act(
         &c.rep,
         "escalateCase",

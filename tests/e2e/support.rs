@@ -460,6 +460,28 @@ impl TestApp {
         (code, body)
     }
 
+    /// Takes a case at the programme bureau up to the national
+    /// representative of the cast, who picks it up.
+    pub async fn to_representative(&self, c: &Cast, case: &Value) -> Value {
+        let case = self
+            .act(
+                &c.pb,
+                "escalateCase",
+                case,
+                r#"motivation: "Naar de alliantie.""#,
+            )
+            .await;
+        let case = self
+            .act(
+                &c.secretary,
+                "escalateCase",
+                &case,
+                r#"motivation: "Naar het Rijk.""#,
+            )
+            .await;
+        self.act(&c.rep, "pickUpCase", &case, "").await
+    }
+
     /// Reads a case as `token` (null when not visible).
     pub async fn case(&self, token: &str, id: &Value) -> Value {
         let q = format!("query($id: ID) {{ case(id: $id) {{ {CASE_FIELDS} }} }}");
