@@ -410,18 +410,7 @@ impl Store {
         &self,
         ids: &[i64],
     ) -> Result<Vec<AgendaItemRecord>, StoreError> {
-        self.count();
-        if ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        agenda_item::Entity::find()
-            .filter(agenda_item::Column::MeetingId.is_in(ids.iter().copied()))
-            .order_by_asc(agenda_item::Column::Id)
-            .all(&self.read)
-            .await?
-            .into_iter()
-            .map(item_record)
-            .collect()
+        self.items_where(agenda_item::Column::MeetingId, ids).await
     }
 
     /// Agenda items of some cases (their meeting history), oldest first.
@@ -429,12 +418,20 @@ impl Store {
         &self,
         ids: &[CaseId],
     ) -> Result<Vec<AgendaItemRecord>, StoreError> {
+        self.items_where(agenda_item::Column::CaseId, ids).await
+    }
+
+    async fn items_where(
+        &self,
+        column: agenda_item::Column,
+        ids: &[i64],
+    ) -> Result<Vec<AgendaItemRecord>, StoreError> {
         self.count();
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         agenda_item::Entity::find()
-            .filter(agenda_item::Column::CaseId.is_in(ids.iter().copied()))
+            .filter(column.is_in(ids.iter().copied()))
             .order_by_asc(agenda_item::Column::Id)
             .all(&self.read)
             .await?
