@@ -15,8 +15,8 @@ use crate::loaders::{AgendaLoader, BarrierLoader, MeetingLoader};
 use crate::query::parse_id;
 use crate::scalars::{Day, Money};
 use crate::types::{
-    Case, CaseAction, CaseState, FocusArea, Level, Ministry, Outcome, PageInfo, RuleScope, caller,
-    engine,
+    Case, CaseAction, CaseState, FocusArea, Level, Ministry, Outcome, PageInfo, RuleScope,
+    area_obj, caller, engine, ministry_obj,
 };
 
 /// Where a barrier stands.
@@ -33,16 +33,6 @@ pub enum BarrierStatus {
 pub enum MeetingStatus {
     Open,
     Closed,
-}
-
-fn area_obj(ctx: &Context<'_>, code: &str) -> FocusArea {
-    engine(ctx)
-        .focus_area(code)
-        .map(FocusArea::from)
-        .unwrap_or_else(|| FocusArea {
-            code: code.to_owned(),
-            name: code.to_owned(),
-        })
 }
 
 /// One entry of the register: all cases about one rule, across areas.
@@ -63,14 +53,7 @@ impl Barrier {
         self.0.scope.into()
     }
     async fn owning_ministry(&self, ctx: &Context<'_>) -> Ministry {
-        engine(ctx)
-            .ministry(&self.0.owning_ministry)
-            .map(Ministry::from)
-            .unwrap_or(Ministry {
-                code: self.0.owning_ministry.clone(),
-                name: self.0.owning_ministry.clone(),
-                provides_representative: false,
-            })
+        ministry_obj(engine(ctx), &self.0.owning_ministry)
     }
     async fn status(&self) -> BarrierStatus {
         self.0.status.into()
@@ -141,7 +124,7 @@ impl Barrier {
             .collect();
         codes.sort();
         codes.dedup();
-        Ok(codes.iter().map(|c| area_obj(ctx, c)).collect())
+        Ok(codes.iter().map(|c| area_obj(engine(ctx), c)).collect())
     }
 }
 
@@ -165,7 +148,7 @@ impl CaseSummary {
         Ok(s.into())
     }
     async fn focus_area(&self, ctx: &Context<'_>) -> FocusArea {
-        area_obj(ctx, &self.0.focus_area)
+        area_obj(engine(ctx), &self.0.focus_area)
     }
     async fn outcome(&self) -> Option<Outcome> {
         self.0
@@ -304,7 +287,10 @@ impl Meeting {
         self.0.level.into()
     }
     async fn focus_area(&self, ctx: &Context<'_>) -> Option<FocusArea> {
-        self.0.focus_area.as_deref().map(|a| area_obj(ctx, a))
+        self.0
+            .focus_area
+            .as_deref()
+            .map(|a| area_obj(engine(ctx), a))
     }
     async fn scheduled_at(&self) -> DateTime<Utc> {
         self.0.scheduled_at
@@ -522,7 +508,7 @@ impl RegisterQueries {
                 citation: h.citation,
                 outcome: h.outcome.into(),
                 explanation: h.explanation,
-                focus_area: area_obj(ctx, &h.focus_area),
+                focus_area: area_obj(engine(ctx), &h.focus_area),
                 resolved_at: h.resolved_at,
             })
             .collect())

@@ -201,7 +201,7 @@ impl From<MinistryRow> for Ministry {
     }
 }
 
-fn area_obj(engine: &Engine, code: &str) -> FocusArea {
+pub(crate) fn area_obj(engine: &Engine, code: &str) -> FocusArea {
     engine
         .focus_area(code)
         .map(FocusArea::from)
@@ -211,7 +211,7 @@ fn area_obj(engine: &Engine, code: &str) -> FocusArea {
         })
 }
 
-fn ministry_obj(engine: &Engine, code: &str) -> Ministry {
+pub(crate) fn ministry_obj(engine: &Engine, code: &str) -> Ministry {
     engine
         .ministry(code)
         .map(Ministry::from)
