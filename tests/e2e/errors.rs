@@ -144,6 +144,7 @@ async fn rate_limited(db: Db) {
                 per_second: 0.01,
                 burst: 3.0,
             },
+            ..AppOptions::default()
         },
     )
     .await;
@@ -209,18 +210,18 @@ async fn limits_on_size_and_depth(db: Db) {
         .post(Some(&app.admin), "{ me { id } }", json!({ "pad": big }))
         .await;
     assert_eq!(status, 413);
-    assert_eq!(body["errors"][0]["extensions"]["code"], "VALIDATION");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST");
     let deep = format!(
         "{{ cases {{ edges {{ node {{ {}id{} }} }} }} }}",
         "mergedInto { ".repeat(12),
         " }".repeat(12)
     );
     let (code, e) = app.err(Some(&app.admin), &deep, json!({})).await;
-    assert_eq!(code, "VALIDATION", "{e}");
+    assert_eq!(code, "TOO_COMPLEX", "{e}");
     let costly = "{ a: cases(first: 100) { ...P } b: cases(first: 100) { ...P } c: cases(first: 100) { ...P } d: cases(first: 100) { ...P } } \
         fragment P on CaseConnection { edges { node { id reference title description state level version deadline overdue urgency createdAt updatedAt desiredAction householdsAffected estimatedCost } } }";
     let (code, e) = app.err(Some(&app.admin), costly, json!({})).await;
-    assert_eq!(code, "VALIDATION", "{e}");
+    assert_eq!(code, "TOO_COMPLEX", "{e}");
 }
 
 both!(

@@ -44,6 +44,9 @@ macro_rules! both {
 
 pub struct PgCluster {
     pub port: u16,
+    bin: PathBuf,
+    dir: PathBuf,
+    data: PathBuf,
 }
 
 static PG: OnceLock<PgCluster> = OnceLock::new();
@@ -104,12 +107,23 @@ fn free_port() -> u16 {
 /// The throwaway cluster of this test process, started on first use and
 /// stopped by a watchdog as soon as this process ends (even when it fails).
 pub fn pg() -> &'static PgCluster {
-    PG.get_or_init(|| {
+    PG.get_or_init(|| PgCluster::start("shared"))
+}
+
+impl PgCluster {
+    /// Starts a new cluster on a free port; a watchdog stops and removes it
+    /// once this process is gone. Most tests share [`pg`]; a test that stops
+    /// and starts its database starts its own.
+    pub fn start(tag: &str) -> PgCluster {
         let bin = pg_bin();
         // As root the cluster belongs to `postgres`, which must be able to
         // reach it: /tmp always lets it, a private TMPDIR may not.
-        let base = if is_root() { PathBuf::from("/tmp") } else { std::env::temp_dir() };
-        let dir = base.join(format!("doorbraak-pg-{}", std::process::id()));
+        let base = if is_root() {
+            PathBuf::from("/tmp")
+        } else {
+            std::env::temp_dir()
+        };
+        let dir = base.join(format!("doorbraak-pg-{}-{tag}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("create the cluster directory");
         if is_root() {
@@ -123,29 +137,45 @@ pub fn pg() -> &'static PgCluster {
         }
         let data = dir.join("data");
         let data_s = data.to_string_lossy().to_string();
-        let out = pg_tool(&bin, "initdb", &["-D", &data_s, "-U", "doorbraak", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]);
-        assert!(out.status.success(), "initdb failed: {}", String::from_utf8_lossy(&out.stderr));
-        let port = free_port();
-        let opts = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
-            dir.display()
+        let out = pg_tool(
+            &bin,
+            "initdb",
+            &[
+                "-D",
+                &data_s,
+                "-U",
+                "doorbraak",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ],
         );
-        let log = dir.join("server.log").to_string_lossy().to_string();
-        let out = pg_tool(&bin, "pg_ctl", &["-D", &data_s, "-o", &opts, "-l", &log, "-w", "start"]);
         assert!(
             out.status.success(),
-            "pg_ctl start failed: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            std::fs::read_to_string(&log).unwrap_or_default()
+            "initdb failed: {}",
+            String::from_utf8_lossy(&out.stderr)
         );
+        let port = free_port();
+        let cluster = PgCluster {
+            port,
+            bin,
+            dir,
+            data,
+        };
+        cluster.resume();
         // The watchdog: stop the cluster and remove it once we are gone.
-        let prefix = if is_root() { "runuser -u postgres -- " } else { "" };
+        let prefix = if is_root() {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        };
         let script = format!(
             "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; {prefix}{pg_ctl} -D {data} stop -m immediate >/dev/null 2>&1; rm -rf {dir}",
             pid = std::process::id(),
-            pg_ctl = bin.join("pg_ctl").display(),
-            data = data.display(),
-            dir = dir.display(),
+            pg_ctl = cluster.bin.join("pg_ctl").display(),
+            data = cluster.data.display(),
+            dir = cluster.dir.display(),
         );
         // Deliberately never waited for: it must outlive this process.
         #[allow(clippy::zombie_processes)]
@@ -156,29 +186,71 @@ pub fn pg() -> &'static PgCluster {
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("start the cluster watchdog");
-        PgCluster { port }
-    })
+        cluster
+    }
+
+    /// Starts the server of this cluster (again), waiting until it accepts.
+    pub fn resume(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300",
+            self.port,
+            self.dir.display()
+        );
+        let data_s = self.data.to_string_lossy().to_string();
+        let log = self.dir.join("server.log").to_string_lossy().to_string();
+        let out = pg_tool(
+            &self.bin,
+            "pg_ctl",
+            &["-D", &data_s, "-o", &opts, "-l", &log, "-w", "start"],
+        );
+        assert!(
+            out.status.success(),
+            "pg_ctl start failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+
+    /// Stops the server (fast shutdown: sessions are ended, open
+    /// transactions rolled back), waiting until it is down.
+    pub fn halt(&self) {
+        let data_s = self.data.to_string_lossy().to_string();
+        let out = pg_tool(
+            &self.bin,
+            "pg_ctl",
+            &["-D", &data_s, "-m", "fast", "-w", "stop"],
+        );
+        assert!(
+            out.status.success(),
+            "pg_ctl stop failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// A new, empty database in this cluster.
+    pub async fn database(&self) -> String {
+        use sqlx::Connection;
+        let name = format!(
+            "t{}_{}",
+            std::process::id(),
+            DB_SEQ.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = format!("postgres://doorbraak@127.0.0.1:{}/postgres", self.port);
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("connect to the test cluster");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create a test database");
+        let _ = conn.close().await;
+        format!("postgres://doorbraak@127.0.0.1:{}/{name}", self.port)
+    }
 }
 
-/// A new, empty database in the cluster.
+/// A new, empty database in the shared cluster.
 pub async fn pg_database() -> String {
-    use sqlx::Connection;
-    let c = pg();
-    let name = format!(
-        "t{}_{}",
-        std::process::id(),
-        DB_SEQ.fetch_add(1, Ordering::Relaxed)
-    );
-    let admin = format!("postgres://doorbraak@127.0.0.1:{}/postgres", c.port);
-    let mut conn = sqlx::PgConnection::connect(&admin)
-        .await
-        .expect("connect to the test cluster");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&mut conn)
-        .await
-        .expect("create a test database");
-    let _ = conn.close().await;
-    format!("postgres://doorbraak@127.0.0.1:{}/{name}", c.port)
+    pg().database().await
 }
 
 // ---------------------------------------------------------------- the app
@@ -218,16 +290,18 @@ pub async fn open_engine(db_url: &str, clock: Arc<ManualClock>) -> Engine {
 
 impl TestApp {
     pub async fn spawn(db: Db) -> TestApp {
-        Self::spawn_with(
-            db,
-            AppOptions {
-                rate_limit: RateLimit {
-                    per_second: 10_000.0,
-                    burst: 10_000.0,
-                },
+        Self::spawn_with(db, Self::relaxed()).await
+    }
+
+    /// The options of most tests: a rate limit no test reaches.
+    pub fn relaxed() -> AppOptions {
+        AppOptions {
+            rate_limit: RateLimit {
+                per_second: 10_000.0,
+                burst: 10_000.0,
             },
-        )
-        .await
+            ..AppOptions::default()
+        }
     }
 
     pub async fn spawn_with(db: Db, options: AppOptions) -> TestApp {
@@ -241,6 +315,15 @@ impl TestApp {
             }
             Db::Postgres => (pg_database().await, None),
         };
+        Self::spawn_at(db_url, dir, options).await
+    }
+
+    /// A server over the database at `db_url` (already created, empty).
+    pub async fn spawn_at(
+        db_url: String,
+        dir: Option<tempfile::TempDir>,
+        options: AppOptions,
+    ) -> TestApp {
         let clock = Arc::new(ManualClock::new(t0()));
         let engine = open_engine(&db_url, clock.clone()).await;
         let admin = engine
@@ -486,5 +569,72 @@ impl TestApp {
     pub async fn case(&self, token: &str, id: &Value) -> Value {
         let q = format!("query($id: ID) {{ case(id: $id) {{ {CASE_FIELDS} }} }}");
         self.ok(token, &q, json!({ "id": id })).await["case"].clone()
+    }
+}
+
+// ---------------------------------------------------------------- locks
+
+/// Another client holding a lock, to make the server wait.
+pub enum Lock {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl Lock {
+    /// Holds what a transition of case `id` needs: its row on PostgreSQL,
+    /// the database's write lock on SQLite.
+    pub async fn take(db_url: &str, id: i64) -> Lock {
+        use sqlx::Connection;
+        if db_url.starts_with("sqlite:") {
+            let mut c = sqlx::SqliteConnection::connect(db_url)
+                .await
+                .expect("connect");
+            sqlx::query("BEGIN IMMEDIATE")
+                .execute(&mut c)
+                .await
+                .expect("lock");
+            Lock::Sqlite(c)
+        } else {
+            let mut c = sqlx::PgConnection::connect(db_url).await.expect("connect");
+            sqlx::query("BEGIN").execute(&mut c).await.expect("begin");
+            sqlx::query("SELECT id FROM cases WHERE id = $1 FOR UPDATE")
+                .bind(id)
+                .execute(&mut c)
+                .await
+                .expect("lock the row");
+            Lock::Postgres(c)
+        }
+    }
+
+    /// Holds the whole cases table on PostgreSQL, so that even readers wait.
+    pub async fn table(db_url: &str) -> Lock {
+        use sqlx::Connection;
+        let mut c = sqlx::PgConnection::connect(db_url).await.expect("connect");
+        sqlx::query("BEGIN").execute(&mut c).await.expect("begin");
+        sqlx::query("LOCK TABLE cases IN ACCESS EXCLUSIVE MODE")
+            .execute(&mut c)
+            .await
+            .expect("lock the table");
+        Lock::Postgres(c)
+    }
+
+    pub async fn release(self) {
+        use sqlx::Connection;
+        match self {
+            Lock::Sqlite(mut c) => {
+                sqlx::query("ROLLBACK")
+                    .execute(&mut c)
+                    .await
+                    .expect("unlock");
+                let _ = c.close().await;
+            }
+            Lock::Postgres(mut c) => {
+                sqlx::query("ROLLBACK")
+                    .execute(&mut c)
+                    .await
+                    .expect("unlock");
+                let _ = c.close().await;
+            }
+        }
     }
 }

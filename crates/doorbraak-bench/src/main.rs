@@ -217,6 +217,7 @@ async fn main() -> Result<()> {
             per_second: 1e9,
             burst: 1e9,
         },
+        ..AppOptions::default()
     };
     let server = Server::start(listener, app(engine.clone(), &options))?;
     let endpoint = format!("http://{}/graphql", server.addr);

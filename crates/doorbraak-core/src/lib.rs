@@ -32,7 +32,10 @@ pub use model::{
     CaseAction, CaseState, Level, Outcome, ParseEnumError, PolicyDomain, Role, RuleScope, Urgency,
 };
 pub use privacy::{contains_bsn, is_valid_bsn};
-pub use scope::{ReadScope, may_read, read_scope};
+pub use scope::{
+    BarrierScope, ReadScope, barrier_scope, may_read, may_read_barrier, may_read_summary,
+    read_scope,
+};
 pub use submission::{NewCase, ReferenceData, SubmitInput};
 pub use values::{AreaCode, BwbId, CaseReference, Euros, MinistryCode, Text};
 

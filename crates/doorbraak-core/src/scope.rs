@@ -1,4 +1,8 @@
-//! Who may read which case. Every list and every lookup goes through this.
+//! Who may read what, as the table "Who reads what" in DOMAIN.md sets it
+//! out. Every list, every lookup and every path from one object to another
+//! goes through these functions: a case in full ([`may_read`]), a case as a
+//! summary through the register ([`may_read_summary`]), and the register
+//! itself ([`barrier_scope`]).
 
 use crate::UserId;
 use crate::machine::{Case, Principal};
@@ -41,5 +45,66 @@ pub fn may_read(p: &Principal, case: &Case) -> bool {
         ReadScope::Areas(areas) => areas.contains(&case.facts.focus_area),
         ReadScope::ReachedLevel(level) => case.status.highest_level >= level,
         ReadScope::Nothing => false,
+    }
+}
+
+/// The barriers of the register a user may read, in a form a store can
+/// turn into a filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BarrierScope {
+    /// The whole register (handlers, the secretariat, administrators: the
+    /// register exists to join areas).
+    All,
+    /// The barriers this ministry owns (ministry analysts).
+    Ministry(String),
+    /// The barriers of cases this user submitted (professionals).
+    SubmittedBy(UserId),
+    /// None (an analyst without a ministry).
+    Nothing,
+}
+
+pub fn barrier_scope(p: &Principal) -> BarrierScope {
+    match p.role {
+        Role::Administrator
+        | Role::BreakthroughSecretariat
+        | Role::ProgrammeBureau
+        | Role::AllianceSecretary
+        | Role::NationalRepresentative => BarrierScope::All,
+        Role::MinistryAnalyst => match &p.ministry {
+            Some(m) => BarrierScope::Ministry(m.clone()),
+            None => BarrierScope::Nothing,
+        },
+        Role::Professional => BarrierScope::SubmittedBy(p.id),
+    }
+}
+
+/// May `p` read a barrier owned by `ministry`, with cases submitted by
+/// `submitters`? Agrees with [`barrier_scope`] by construction.
+pub fn may_read_barrier(p: &Principal, ministry: &str, submitters: &[UserId]) -> bool {
+    match barrier_scope(p) {
+        BarrierScope::All => true,
+        BarrierScope::Ministry(m) => m == ministry,
+        BarrierScope::SubmittedBy(id) => submitters.contains(&id),
+        BarrierScope::Nothing => false,
+    }
+}
+
+/// May `p` see `case`, linked to a barrier owned by `barrier_ministry`, as
+/// a summary (reference, focus area, state, level, outcome; never text or
+/// names)? Whoever reads the case in full may; handlers and the
+/// secretariat see every case of the register, in any area; an analyst the
+/// cases of their ministry's barriers; a professional none but their own.
+pub fn may_read_summary(p: &Principal, case: &Case, barrier_ministry: &str) -> bool {
+    if may_read(p, case) {
+        return true;
+    }
+    match p.role {
+        Role::Administrator
+        | Role::ProgrammeBureau
+        | Role::AllianceSecretary
+        | Role::NationalRepresentative
+        | Role::BreakthroughSecretariat => true,
+        Role::MinistryAnalyst => p.ministry.as_deref() == Some(barrier_ministry),
+        Role::Professional => false,
     }
 }

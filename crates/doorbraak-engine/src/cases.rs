@@ -70,7 +70,7 @@ impl Engine {
         let event = submission_event(p, self.now(), &self.policy());
         let case = self.store.insert_case(&new, p.id, &event).await?;
         tracing::info!(case.id = case.id, case.reference = %case.facts.reference, "case submitted");
-        self.changed(case.id);
+        self.changed(case.id, EventAction::Submit);
         Ok(case)
     }
 
@@ -147,9 +147,23 @@ impl Engine {
         tracing::Span::current().record("action", command.action().as_str());
         let mut event = decide(&case, p, &command, self.now(), &self.policy())?;
         let follow = self.follow_ups(&case, &mut event).await?;
-        let status = self.store.record_transition(&case, &event, &follow).await?;
+        // The write runs on its own task: a client that goes away (or a
+        // request that times out) cannot cut a transaction off half-way
+        // through its commit, so what the database holds and what this
+        // instance announces always agree.
+        let writer = self.clone();
+        let before = case.clone();
+        let status = tokio::spawn(async move {
+            let status = writer
+                .store
+                .record_transition(&before, &event, &follow)
+                .await?;
+            writer.changed(before.id, event.action);
+            Ok::<_, EngineError>(status)
+        })
+        .await
+        .map_err(|e| EngineError::Internal(format!("the write task failed: {e}")))??;
         tracing::info!(version = status.version, state = %status.state, "case moved");
-        self.changed(case.id);
         Ok(Case { status, ..case })
     }
 
@@ -242,7 +256,7 @@ impl Engine {
                 match self.store.record_transition(&case, &event, &follow).await {
                     Ok(_) => {
                         moved += 1;
-                        self.changed(case.id);
+                        self.changed(case.id, event.action);
                     }
                     // Someone acted on it meanwhile; the next round looks again.
                     Err(doorbraak_store::StoreError::VersionConflict) => {}

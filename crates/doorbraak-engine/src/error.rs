@@ -21,6 +21,10 @@ pub enum EngineError {
         "{field} appears to contain a citizen service number (BSN); describe the rule, not the resident"
     )]
     PersonalData { field: String },
+    /// The database (or another dependency) cannot be reached now; the
+    /// request may succeed when retried. The message is for the log.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Something broke inside; the message is for the log, never the client.
     #[error("internal error: {0}")]
     Internal(String),
@@ -50,6 +54,7 @@ impl From<StoreError> for EngineError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::VersionConflict => EngineError::VersionConflict,
+            other if other.is_unavailable() => EngineError::Unavailable(other.to_string()),
             other => EngineError::Internal(other.to_string()),
         }
     }

@@ -54,9 +54,10 @@ impl Engine {
     async fn catch_up(&self, last: &mut i64, seen: &mut BTreeSet<i64>) -> Result<(), EngineError> {
         loop {
             let rows = self.store.events_after(*last - WINDOW, 1_000).await?;
-            for (id, case_id) in &rows {
+            for (id, case_id, at) in &rows {
                 if seen.insert(*id) {
                     let _ = self.changes.send(*case_id);
+                    self.feed_lag(self.now().timestamp_millis() - at.timestamp_millis());
                 }
                 *last = (*last).max(*id);
             }

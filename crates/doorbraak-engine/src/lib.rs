@@ -26,6 +26,7 @@ mod register;
 pub use auth::{TOKEN_PREFIX, hash_token};
 pub use cases::{CommandInput, Page};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use doorbraak_store::PoolStat;
 pub use error::EngineError;
 pub use register::{
     BarrierChoice, CaseSummary, Lesson, LevelDuration, MinistryStatistics, StatFilter,
@@ -70,6 +71,25 @@ pub struct Engine {
     changes: tokio::sync::broadcast::Sender<doorbraak_core::CaseId>,
     /// Set once the PostgreSQL change feed tells subscribers about changes.
     feed_running: Arc<std::sync::atomic::AtomicBool>,
+    stats: Arc<Stats>,
+}
+
+/// Counters for the service's metrics.
+#[derive(Debug, Default)]
+struct Stats {
+    transitions: std::sync::Mutex<std::collections::BTreeMap<&'static str, u64>>,
+    /// Milliseconds between the newest event's time and the moment the
+    /// change feed passed it on (PostgreSQL); 0 on SQLite.
+    feed_lag_ms: std::sync::atomic::AtomicI64,
+}
+
+/// What the engine reports for the service's metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineStats {
+    /// Transitions recorded by this instance, by event action.
+    pub transitions: Vec<(&'static str, u64)>,
+    pub feed_lag_seconds: f64,
+    pub pools: Vec<doorbraak_store::PoolStat>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -90,6 +110,7 @@ impl Engine {
             tokens: Arc::default(),
             changes: tokio::sync::broadcast::channel(1024).0,
             feed_running: Arc::default(),
+            stats: Arc::default(),
         };
         engine.reload_reference().await?;
         Ok(engine)
@@ -170,7 +191,36 @@ impl Engine {
         self.changes.subscribe()
     }
 
-    pub(crate) fn changed(&self, id: doorbraak_core::CaseId) {
+    /// What the metrics show of the engine now.
+    pub fn stats(&self) -> EngineStats {
+        let transitions = self
+            .stats
+            .transitions
+            .lock()
+            .map(|m| m.iter().map(|(k, v)| (*k, *v)).collect())
+            .unwrap_or_default();
+        EngineStats {
+            transitions,
+            feed_lag_seconds: self
+                .stats
+                .feed_lag_ms
+                .load(std::sync::atomic::Ordering::Relaxed) as f64
+                / 1000.0,
+            pools: self.store.pool_stats(),
+        }
+    }
+
+    pub(crate) fn feed_lag(&self, ms: i64) {
+        self.stats
+            .feed_lag_ms
+            .store(ms.max(0), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// A transition committed: count it and tell subscribers.
+    pub(crate) fn changed(&self, id: doorbraak_core::CaseId, action: doorbraak_core::EventAction) {
+        if let Ok(mut m) = self.stats.transitions.lock() {
+            *m.entry(action.as_str()).or_default() += 1;
+        }
         // With the change feed running, the feed tells (once, for every
         // instance); otherwise this process is the only writer and tells
         // directly. No receivers is fine: nobody is watching.

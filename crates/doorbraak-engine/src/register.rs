@@ -4,8 +4,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use doorbraak_core::{
-    BwbId, Case, CaseId, Level, MinistryCode, Outcome, Principal, Role, RuleScope, Text, Timestamp,
-    citation_similarity, level_durations, link_barrier, percentile, text_similarity,
+    BwbId, Case, CaseId, CaseState, Level, MinistryCode, Outcome, Principal, Role, RuleScope, Text,
+    Timestamp, barrier_scope, citation_similarity, level_durations, link_barrier, may_read_summary,
+    percentile, text_similarity,
 };
 use doorbraak_store::{
     BarrierQuery, BarrierRecord, BarrierScope, NewBarrier, PrecedentHit, StatRow,
@@ -25,14 +26,29 @@ pub enum BarrierChoice {
     },
 }
 
-/// A case of a barrier, without any text.
+/// A case of a barrier, without any text or names: what
+/// [`doorbraak_core::may_read_summary`] lets a reader see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseSummary {
     pub id: CaseId,
     pub reference: String,
-    pub state: String,
+    pub state: CaseState,
+    pub level: Level,
     pub focus_area: String,
-    pub outcome: Option<String>,
+    pub outcome: Option<Outcome>,
+}
+
+impl CaseSummary {
+    fn of(c: &Case) -> CaseSummary {
+        CaseSummary {
+            id: c.id,
+            reference: c.facts.reference.as_str().to_owned(),
+            state: c.status.state,
+            level: c.status.level,
+            focus_area: c.facts.focus_area.clone(),
+            outcome: c.status.resolution.as_ref().and_then(|r| r.outcome),
+        }
+    }
 }
 
 /// Time per level over a set of cases, in days.
@@ -98,32 +114,13 @@ fn round1(v: f64) -> f64 {
 }
 
 impl Engine {
-    /// Which barriers a user may read.
-    pub fn barrier_scope(&self, p: &Principal) -> BarrierScope {
-        match (p.role, &p.ministry) {
-            (Role::Administrator | Role::BreakthroughSecretariat, _) => BarrierScope::All,
-            (Role::MinistryAnalyst, Some(m)) => BarrierScope::Ministry(m.clone()),
-            (Role::NationalRepresentative, Some(m)) => {
-                BarrierScope::MinistryOrAreas(m.clone(), p.areas.clone())
-            }
-            (Role::ProgrammeBureau | Role::AllianceSecretary | Role::NationalRepresentative, _) => {
-                BarrierScope::Areas(p.areas.clone())
-            }
-            (Role::Professional | Role::MinistryAnalyst, _) => BarrierScope::Nothing,
-        }
-    }
-
     /// A barrier by id; `None` when missing or outside the caller's scope.
     pub async fn barrier(
         &self,
         p: &Principal,
         id: i64,
     ) -> Result<Option<BarrierRecord>, EngineError> {
-        if !self
-            .store
-            .barrier_visible(&self.barrier_scope(p), id)
-            .await?
-        {
+        if !self.store.barrier_visible(&barrier_scope(p), id).await? {
             return Ok(None);
         }
         Ok(self.store.barrier_by_id(id).await?)
@@ -145,27 +142,32 @@ impl Engine {
     ) -> Result<(Vec<BarrierRecord>, bool), EngineError> {
         let mut rows = self
             .store
-            .list_barriers(&self.barrier_scope(p), q, None, after, first + 1)
+            .list_barriers(&barrier_scope(p), q, None, after, first + 1)
             .await?;
         let more = rows.len() as u64 > first;
         rows.truncate(first as usize);
         Ok((rows, more))
     }
 
-    /// The cases of some barriers, as summaries (no text), by barrier.
+    /// The cases of some barriers that the caller may see as summaries
+    /// (no text, no names), by barrier id.
     pub async fn barrier_cases(
         &self,
-        ids: &[i64],
+        p: &Principal,
+        barriers: &[BarrierRecord],
     ) -> Result<HashMap<i64, Vec<CaseSummary>>, EngineError> {
-        let mut out: HashMap<i64, Vec<CaseSummary>> = HashMap::new();
-        for (b, id, reference, state, focus_area, outcome) in self.store.barrier_cases(ids).await? {
-            out.entry(b).or_default().push(CaseSummary {
-                id,
-                reference,
-                state,
-                focus_area,
-                outcome,
-            });
+        let ids: Vec<i64> = barriers.iter().map(|b| b.id).collect();
+        let mut out: HashMap<i64, Vec<CaseSummary>> =
+            ids.iter().map(|i| (*i, Vec::new())).collect();
+        for linked in self.store.barrier_cases(&ids).await? {
+            let Some(b) = barriers.iter().find(|b| b.id == linked.barrier) else {
+                continue;
+            };
+            if may_read_summary(p, &linked.case, &b.owning_ministry) {
+                out.entry(b.id)
+                    .or_default()
+                    .push(CaseSummary::of(&linked.case));
+            }
         }
         Ok(out)
     }
@@ -228,7 +230,7 @@ impl Engine {
             .store
             .link_case(&case, event, new.as_ref(), p.id)
             .await?;
-        self.changed(case.id);
+        self.changed(case.id, doorbraak_core::EventAction::LinkBarrier);
         Ok(Case { status, ..case })
     }
 

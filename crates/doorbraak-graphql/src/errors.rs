@@ -15,6 +15,9 @@ pub enum ErrorCode {
     VersionConflict,
     PersonalDataDetected,
     RateLimited,
+    BadRequest,
+    TooComplex,
+    Unavailable,
     Internal,
 }
 
@@ -29,9 +32,28 @@ impl ErrorCode {
             ErrorCode::VersionConflict => "VERSION_CONFLICT",
             ErrorCode::PersonalDataDetected => "PERSONAL_DATA_DETECTED",
             ErrorCode::RateLimited => "RATE_LIMITED",
+            ErrorCode::BadRequest => "BAD_REQUEST",
+            ErrorCode::TooComplex => "TOO_COMPLEX",
+            ErrorCode::Unavailable => "UNAVAILABLE",
             ErrorCode::Internal => "INTERNAL",
         }
     }
+
+    /// Every code, for tests and documentation.
+    pub const ALL: [ErrorCode; 12] = [
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::Validation,
+        ErrorCode::InvalidTransition,
+        ErrorCode::VersionConflict,
+        ErrorCode::PersonalDataDetected,
+        ErrorCode::RateLimited,
+        ErrorCode::BadRequest,
+        ErrorCode::TooComplex,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ];
 
     /// An error with this code and message.
     pub fn error(self, message: impl Into<String>) -> Error {
@@ -64,6 +86,11 @@ pub fn to_gql(e: EngineError) -> Error {
                 x.set("code", ErrorCode::PersonalDataDetected.as_str());
                 x.set("field", field.as_str());
             })
+        }
+        EngineError::Unavailable(detail) => {
+            tracing::warn!(error = %detail, "database unavailable");
+            ErrorCode::Unavailable
+                .error("the service cannot reach its database just now; try again shortly")
         }
         EngineError::Internal(detail) => {
             tracing::error!(error = %detail, "internal error");

@@ -9,6 +9,7 @@
 //! the served schema, the checked-in SDL and the tests cannot diverge.
 
 pub mod errors;
+pub mod limits;
 mod loaders;
 mod mutation;
 mod query;
@@ -21,6 +22,7 @@ use async_graphql::{Schema, SchemaBuilder};
 use doorbraak_engine::{Engine, UserRecord};
 
 pub use errors::{ErrorCode, to_gql};
+pub use limits::{Admission, Guard, Limits, Observer, RateKey};
 pub use loaders::{Events, Loaders, Users};
 pub use subscription::SubscriptionRoot;
 
@@ -36,9 +38,9 @@ pub struct MutationRoot(mutation::CaseMutations, register::RegisterMutations);
 
 pub type DoorbraakSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// Deepest query accepted.
-pub const MAX_DEPTH: usize = 12;
 /// Costliest query accepted (a field costs 1; lists multiply by `first`).
+/// Depth, size, aliases and root fields are limited by [`Guard`] before
+/// validation (see [`limits`]).
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// The authenticated caller of a request (absent for anonymous requests,
@@ -53,14 +55,15 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRo
         MutationRoot::default(),
         SubscriptionRoot,
     )
-    .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
-    .limit_recursive_depth(32)
+    // A backstop only: the guard's limits are tighter and come first.
+    .limit_recursive_depth(64)
 }
 
-/// The schema served over HTTP, sharing one engine.
-pub fn build_schema(engine: Engine) -> DoorbraakSchema {
-    schema_builder().data(engine).finish()
+/// The schema served over HTTP and WebSocket, sharing one engine, with the
+/// guard (limits, rate limit, timeout, metrics) on every request.
+pub fn build_schema(engine: Engine, guard: Guard) -> DoorbraakSchema {
+    schema_builder().extension(guard).data(engine).finish()
 }
 
 /// The schema's SDL, as checked in at `schema.graphql`.
@@ -69,7 +72,16 @@ pub fn sdl() -> String {
 }
 
 /// Per-request data: the caller and the batch loaders (built per request,
-/// so nothing one caller loads is ever served to another).
-pub fn request_data(engine: &Engine, caller: Option<UserRecord>) -> (Option<Caller>, Loaders) {
-    (caller.map(Caller), Loaders::new(engine))
+/// so nothing one caller loads is ever served to another). The user loader
+/// already knows the caller, who is often the assignee or the submitter of
+/// the case a mutation returns: showing them needs no database.
+pub async fn request_data(
+    engine: &Engine,
+    caller: Option<UserRecord>,
+) -> (Option<Caller>, Loaders) {
+    let loaders = Loaders::new(engine);
+    if let Some(u) = &caller {
+        loaders.users.feed_one(u.id, u.clone()).await;
+    }
+    (caller.map(Caller), loaders)
 }

@@ -14,6 +14,29 @@ pub type Users = DataLoader<UserLoader, HashMapCache>;
 /// The per-request event loader (cached for the request).
 pub type Events = DataLoader<EventLoader, HashMapCache>;
 
+/// Runs a read again while the database is briefly unavailable (a
+/// restart, a dropped connection), for up to about three seconds.
+/// Loaders run after a mutation's commit too: retrying there lets the
+/// answer show the new state instead of an error when the database comes
+/// back at once. Reads are idempotent, so retrying is safe.
+async fn retrying<T, F, Fut>(mut read: F) -> Result<T, EngineError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, EngineError>>,
+{
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(3000);
+    let mut wait = std::time::Duration::from_millis(50);
+    loop {
+        match read().await {
+            Err(EngineError::Unavailable(_)) if std::time::Instant::now() + wait < deadline => {
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            r => return r,
+        }
+    }
+}
+
 /// Users by id.
 pub struct UserLoader(pub Engine);
 
@@ -22,9 +45,7 @@ impl Loader<UserId> for UserLoader {
     type Error = EngineError;
 
     async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, UserRecord>, EngineError> {
-        Ok(self
-            .0
-            .users(keys)
+        Ok(retrying(|| self.0.users(keys))
             .await?
             .into_iter()
             .map(|u| (u.id, u))
@@ -45,7 +66,7 @@ impl Loader<CaseId> for EventLoader {
         keys: &[CaseId],
     ) -> Result<HashMap<CaseId, Vec<StoredEvent>>, EngineError> {
         let mut out: HashMap<CaseId, Vec<StoredEvent>> = HashMap::new();
-        for e in self.0.events_of(keys).await? {
+        for e in retrying(|| self.0.events_of(keys)).await? {
             out.entry(e.case_id).or_default().push(e);
         }
         Ok(out)
@@ -60,9 +81,7 @@ impl Loader<i64> for BarrierLoader {
     type Error = EngineError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, BarrierRecord>, EngineError> {
-        Ok(self
-            .0
-            .barriers_by_ids(keys)
+        Ok(retrying(|| self.0.barriers_by_ids(keys))
             .await?
             .into_iter()
             .map(|b| (b.id, b))
@@ -85,7 +104,7 @@ impl Loader<CaseId> for AgendaLoader {
         // remembers "no meetings" too.
         let mut out: HashMap<CaseId, Vec<AgendaItemRecord>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
-        for i in self.0.items_of_cases(keys).await? {
+        for i in retrying(|| self.0.items_of_cases(keys)).await? {
             out.entry(i.case_id).or_default().push(i);
         }
         Ok(out)
@@ -100,9 +119,7 @@ impl Loader<i64> for MeetingLoader {
     type Error = EngineError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, MeetingRecord>, EngineError> {
-        Ok(self
-            .0
-            .meetings_by_ids(keys)
+        Ok(retrying(|| self.0.meetings_by_ids(keys))
             .await?
             .into_iter()
             .map(|m| (m.id, m))

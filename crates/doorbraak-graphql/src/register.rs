@@ -97,34 +97,38 @@ impl Barrier {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
-    /// Its cases, as summaries (never description text).
+    /// Its cases that you may see, as summaries (never text or names).
+    /// A professional sees only their own.
     async fn cases(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseSummary>> {
-        let mut map = engine(ctx)
-            .barrier_cases(&[self.0.id])
-            .await
-            .map_err(to_gql)?;
-        Ok(map
-            .remove(&self.0.id)
-            .unwrap_or_default()
+        Ok(self
+            .summaries(ctx)
+            .await?
             .into_iter()
             .map(CaseSummary)
             .collect())
     }
-    /// The focus areas its cases come from.
+    /// The focus areas of the cases you may see.
     async fn areas(&self, ctx: &Context<'_>) -> ApiResult<Vec<FocusArea>> {
-        let mut map = engine(ctx)
-            .barrier_cases(&[self.0.id])
-            .await
-            .map_err(to_gql)?;
-        let mut codes: Vec<String> = map
-            .remove(&self.0.id)
-            .unwrap_or_default()
+        let mut codes: Vec<String> = self
+            .summaries(ctx)
+            .await?
             .into_iter()
             .map(|c| c.focus_area)
             .collect();
         codes.sort();
         codes.dedup();
         Ok(codes.iter().map(|c| area_obj(engine(ctx), c)).collect())
+    }
+}
+
+impl Barrier {
+    async fn summaries(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseSummaryRow>> {
+        let me = caller(ctx)?.principal();
+        let mut map = engine(ctx)
+            .barrier_cases(&me, std::slice::from_ref(&self.0))
+            .await
+            .map_err(to_gql)?;
+        Ok(map.remove(&self.0.id).unwrap_or_default())
     }
 }
 
@@ -139,23 +143,17 @@ impl CaseSummary {
     async fn reference(&self) -> &str {
         &self.0.reference
     }
-    async fn state(&self) -> ApiResult<CaseState> {
-        let s: core::CaseState = self
-            .0
-            .state
-            .parse()
-            .map_err(|_| ErrorCode::Internal.error("internal error"))?;
-        Ok(s.into())
+    async fn state(&self) -> CaseState {
+        self.0.state.into()
+    }
+    async fn level(&self) -> Level {
+        self.0.level.into()
     }
     async fn focus_area(&self, ctx: &Context<'_>) -> FocusArea {
         area_obj(engine(ctx), &self.0.focus_area)
     }
     async fn outcome(&self) -> Option<Outcome> {
-        self.0
-            .outcome
-            .as_deref()
-            .and_then(|o| o.parse::<core::Outcome>().ok())
-            .map(Into::into)
+        self.0.outcome.map(Into::into)
     }
 }
 

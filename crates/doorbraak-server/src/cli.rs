@@ -45,9 +45,14 @@ enum Command {
         /// Requests per second allowed per user.
         #[arg(long, env = "DOORBRAAK_RATE_LIMIT", default_value_t = 50.0)]
         rate_limit: f64,
-        /// Burst of requests allowed per user above the steady rate.
+        /// Burst of operations allowed per user above the steady rate.
         #[arg(long, env = "DOORBRAAK_RATE_BURST", default_value_t = 200.0)]
         rate_burst: f64,
+        #[command(flatten)]
+        limits: LimitArgs,
+        /// When set, `/metrics` wants `Authorization: Bearer <this token>`.
+        #[arg(long, env = "DOORBRAAK_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
     },
     /// Apply pending migrations and exit.
     Migrate {
@@ -61,6 +66,49 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+}
+
+/// What one GraphQL request may cost (see `doorbraak_graphql::limits`).
+#[derive(Args, Debug, Clone)]
+struct LimitArgs {
+    /// Seconds a request may run before it is stopped (TOO_COMPLEX).
+    #[arg(long, env = "DOORBRAAK_REQUEST_TIMEOUT", default_value_t = 10.0)]
+    request_timeout: f64,
+    /// Deepest nesting of data fields.
+    #[arg(long, env = "DOORBRAAK_MAX_DEPTH", default_value_t = 12)]
+    max_depth: u32,
+    /// Most fields in a document once its fragments are expanded.
+    #[arg(long, env = "DOORBRAAK_MAX_FIELDS", default_value_t = 2_000)]
+    max_fields: u64,
+    /// Most aliases in a document.
+    #[arg(long, env = "DOORBRAAK_MAX_ALIASES", default_value_t = 30)]
+    max_aliases: u64,
+    /// Most root fields in an operation.
+    #[arg(long, env = "DOORBRAAK_MAX_ROOT_FIELDS", default_value_t = 20)]
+    max_root_fields: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Result<crate::Limits> {
+        if !(self.request_timeout > 0.0 && self.request_timeout <= 3600.0) {
+            return Err(anyhow!(
+                "the request timeout must be above 0 and at most 3600 seconds"
+            ));
+        }
+        if self.max_depth == 0 || self.max_fields == 0 || self.max_root_fields == 0 {
+            return Err(anyhow!(
+                "the depth, field and root-field limits must be at least 1"
+            ));
+        }
+        Ok(crate::Limits {
+            timeout: std::time::Duration::from_secs_f64(self.request_timeout),
+            max_depth: self.max_depth,
+            max_fields: self.max_fields,
+            max_aliases: self.max_aliases,
+            max_root_fields: self.max_root_fields,
+            ..crate::Limits::default()
+        })
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -161,7 +209,10 @@ async fn run(cli: Cli) -> Result<()> {
             addr,
             rate_limit,
             rate_burst,
+            limits,
+            metrics_token,
         } => {
+            let limits = limits.limits()?;
             let addr: SocketAddr = addr.parse().with_context(|| {
                 format!("invalid listen address `{addr}` (expected HOST:PORT, e.g. 127.0.0.1:8080)")
             })?;
@@ -191,6 +242,8 @@ async fn run(cli: Cli) -> Result<()> {
                     per_second: rate_limit,
                     burst: rate_burst,
                 },
+                limits,
+                metrics_token: metrics_token.filter(|t| !t.is_empty()),
             };
             let signal = shutdown_signal()?;
             spawn_deadline_worker(engine.clone());

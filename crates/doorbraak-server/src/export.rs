@@ -6,36 +6,21 @@ use axum::response::{IntoResponse, Response};
 use doorbraak_engine::{BarrierQuery, EngineError, UserRecord};
 use doorbraak_graphql::ErrorCode;
 
-use crate::http::{AppState, bearer, error_response};
+use crate::http::{AppState, authenticate, engine_error_response, error_response};
 
 async fn who(st: &AppState, headers: &HeaderMap) -> Result<UserRecord, Response> {
-    let token = match bearer(headers) {
-        Some(Ok(t)) => t,
-        _ => {
-            return Err(error_response(
-                StatusCode::UNAUTHORIZED,
-                ErrorCode::Unauthenticated,
-                "a valid bearer token is required",
-            ));
-        }
-    };
-    st.engine.authenticate(token).await.map_err(|e| match e {
-        EngineError::Unauthenticated => error_response(
+    match authenticate(&st.engine, headers).await? {
+        Some(u) => Ok(u),
+        None => Err(error_response(
             StatusCode::UNAUTHORIZED,
             ErrorCode::Unauthenticated,
-            "the bearer token is not valid",
-        ),
-        other => internal(other),
-    })
+            "a valid bearer token is required",
+        )),
+    }
 }
 
 fn internal(e: EngineError) -> Response {
-    tracing::error!(error = %e, "export failed");
-    error_response(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        ErrorCode::Internal,
-        "internal error; it has been logged",
-    )
+    engine_error_response(e)
 }
 
 /// One CSV cell: quoted when needed, and defused when a spreadsheet would
@@ -91,8 +76,7 @@ pub async fn barriers_csv(State(st): State<AppState>, headers: HeaderMap) -> Res
             Ok(x) => x,
             Err(e) => return internal(e),
         };
-        let ids: Vec<i64> = rows.iter().map(|b| b.id).collect();
-        let cases = match st.engine.barrier_cases(&ids).await {
+        let cases = match st.engine.barrier_cases(&p, &rows).await {
             Ok(c) => c,
             Err(e) => return internal(e),
         };

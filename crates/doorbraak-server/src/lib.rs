@@ -7,8 +7,11 @@
 
 pub mod cli;
 mod export;
+mod graphiql;
 mod http;
+mod metrics;
 mod rate_limit;
 
+pub use doorbraak_graphql::Limits;
 pub use http::{AppOptions, Server, app};
 pub use rate_limit::RateLimit;

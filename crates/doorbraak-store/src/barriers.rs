@@ -9,12 +9,11 @@ use sea_orm::{
     QueryFilter, QueryOrder, QuerySelect, Statement,
 };
 
-use crate::convert::{date_opt, date_text, from_ms, ms, parse};
+use crate::convert::{case_from_row, date_opt, date_text, from_ms, ms, parse};
 use crate::entity::{barrier, case};
 use crate::{Backend, Store, StoreError};
 
 /// (barrier, case, reference, state, area, outcome) of a linked case.
-type LinkTuple = (Option<i64>, i64, String, String, String, Option<String>);
 /// The raw columns of a [`StatRow`].
 type StatTuple = (
     i64,
@@ -59,17 +58,13 @@ pub struct NewBarrier {
     pub owning_ministry: String,
 }
 
-/// Which barriers a reader may see.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BarrierScope {
-    All,
-    /// Barriers owned by this ministry.
-    Ministry(String),
-    /// Barriers with a case in one of these areas.
-    Areas(Vec<String>),
-    /// Either of the two above.
-    MinistryOrAreas(String, Vec<String>),
-    Nothing,
+pub use doorbraak_core::BarrierScope;
+
+/// A case linked to a barrier.
+#[derive(Debug, Clone)]
+pub struct LinkedCase {
+    pub barrier: i64,
+    pub case: doorbraak_core::Case,
 }
 
 /// Filters of the barrier list.
@@ -229,12 +224,15 @@ impl Store {
             BarrierScope::All => cond,
             BarrierScope::Nothing => return Ok(Vec::new()),
             BarrierScope::Ministry(m) => cond.add(barrier::Column::OwningMinistry.eq(m.clone())),
-            BarrierScope::Areas(a) => cond.add(in_areas(a)),
-            BarrierScope::MinistryOrAreas(m, a) => cond.add(
-                Condition::any()
-                    .add(barrier::Column::OwningMinistry.eq(m.clone()))
-                    .add(in_areas(a)),
-            ),
+            BarrierScope::SubmittedBy(user) => {
+                let sub = sea_orm::sea_query::Query::select()
+                    .column(case::Column::BarrierId)
+                    .from(case::Entity)
+                    .and_where(case::Column::SubmittedBy.eq(*user))
+                    .and_where(case::Column::BarrierId.is_not_null())
+                    .to_owned();
+                cond.add(barrier::Column::Id.in_subquery(sub))
+            }
         };
         if let Some(m) = &q.ministry {
             cond = cond.add(barrier::Column::OwningMinistry.eq(m.clone()));
@@ -275,31 +273,22 @@ impl Store {
 
     /// The cases linked to some barriers: (barrier id, case id, reference,
     /// state, area, outcome). Never any text.
-    pub async fn barrier_cases(
-        &self,
-        ids: &[i64],
-    ) -> Result<Vec<(i64, CaseId, String, String, String, Option<String>)>, StoreError> {
+    pub async fn barrier_cases(&self, ids: &[i64]) -> Result<Vec<LinkedCase>, StoreError> {
         self.count();
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<LinkTuple> = case::Entity::find()
-            .select_only()
-            .column(case::Column::BarrierId)
-            .column(case::Column::Id)
-            .column(case::Column::Reference)
-            .column(case::Column::State)
-            .column(case::Column::FocusArea)
-            .column(case::Column::ResolutionOutcome)
+        let rows = case::Entity::find()
             .filter(case::Column::BarrierId.is_in(ids.iter().copied()))
             .order_by_asc(case::Column::Id)
-            .into_tuple()
             .all(&self.read)
             .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(b, id, r, s, a, o)| b.map(|b| (b, id, r, s, a, o)))
-            .collect())
+        rows.into_iter()
+            .filter_map(|r| {
+                let barrier = r.barrier_id?;
+                Some(case_from_row(r).map(|case| LinkedCase { barrier, case }))
+            })
+            .collect()
     }
 
     /// The titles of the cases linked to some barriers (for suggestions;

@@ -17,6 +17,21 @@ pub enum Backend {
     Postgres,
 }
 
+/// One connection pool's use at a moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolStat {
+    pub name: &'static str,
+    /// Connections open (idle or in use).
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
+}
+
+/// How long a request waits for a database connection before the
+/// database counts as unavailable (`UNAVAILABLE`, HTTP 503). A PostgreSQL
+/// that refuses connections is retried until then.
+pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
+
 /// Tuning for [`Store::connect`].
 #[derive(Debug, Clone)]
 pub struct PoolSizes {
@@ -53,7 +68,7 @@ impl Store {
             let writer = SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
-                .acquire_timeout(Duration::from_secs(30))
+                .acquire_timeout(Duration::from_secs(5))
                 .connect_with(opts.clone())
                 .await
                 .map_err(|e| StoreError::Config(format!("cannot open the SQLite database: {e}")))?;
@@ -63,7 +78,7 @@ impl Store {
             } else {
                 let readers = SqlitePoolOptions::new()
                     .max_connections(sizes.sqlite_readers.max(1))
-                    .acquire_timeout(Duration::from_secs(30))
+                    .acquire_timeout(Duration::from_secs(5))
                     .connect_with(opts)
                     .await
                     .map_err(|e| {
@@ -83,7 +98,7 @@ impl Store {
                 .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
             let pool = PgPoolOptions::new()
                 .max_connections(sizes.postgres.max(1))
-                .acquire_timeout(Duration::from_secs(10))
+                .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_with(opts)
                 .await
                 .map_err(|e| StoreError::Config(format!("cannot connect to PostgreSQL: {e}")))?;
@@ -106,6 +121,34 @@ impl Store {
     pub async fn migrate(&self) -> Result<(), StoreError> {
         Migrator::up(&self.write, None).await?;
         Ok(())
+    }
+
+    /// How the connection pools are used now, for metrics.
+    pub fn pool_stats(&self) -> Vec<PoolStat> {
+        let stat = |name: &'static str, db: &sea_orm::DatabaseConnection| match self.backend {
+            Backend::Sqlite => {
+                let p = db.get_sqlite_connection_pool();
+                PoolStat {
+                    name,
+                    size: p.size(),
+                    idle: p.num_idle() as u32,
+                    max: p.options().get_max_connections(),
+                }
+            }
+            Backend::Postgres => {
+                let p = db.get_postgres_connection_pool();
+                PoolStat {
+                    name,
+                    size: p.size(),
+                    idle: p.num_idle() as u32,
+                    max: p.options().get_max_connections(),
+                }
+            }
+        };
+        match self.backend {
+            Backend::Sqlite => vec![stat("writer", &self.write), stat("readers", &self.read)],
+            Backend::Postgres => vec![stat("main", &self.write)],
+        }
     }
 
     /// A cheap round trip, for readiness checks.

@@ -39,22 +39,27 @@ impl Store {
         Ok(last.unwrap_or(0))
     }
 
-    /// (event id, case id) of the events after `after`, oldest first.
+    /// (event id, case id, event time) of the events after `after`,
+    /// oldest first.
     pub async fn events_after(
         &self,
         after: i64,
         limit: u64,
-    ) -> Result<Vec<(i64, i64)>, StoreError> {
-        Ok(case_event::Entity::find()
+    ) -> Result<Vec<(i64, i64, doorbraak_core::Timestamp)>, StoreError> {
+        let rows: Vec<(i64, i64, i64)> = case_event::Entity::find()
             .select_only()
             .column(case_event::Column::Id)
             .column(case_event::Column::CaseId)
+            .column(case_event::Column::At)
             .filter(case_event::Column::Id.gt(after))
             .order_by_asc(case_event::Column::Id)
             .limit(limit)
             .into_tuple()
             .all(&self.read)
-            .await?)
+            .await?;
+        rows.into_iter()
+            .map(|(id, case, at)| Ok((id, case, crate::convert::from_ms(at)?)))
+            .collect()
     }
 
     /// A listener for the change feed (PostgreSQL only; `None` on SQLite,

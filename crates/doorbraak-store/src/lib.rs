@@ -26,11 +26,11 @@ mod reference;
 mod users;
 
 pub use barriers::{
-    BarrierChange, BarrierQuery, BarrierRecord, BarrierScope, NewBarrier, PrecedentChange,
-    PrecedentHit, StatRow,
+    BarrierChange, BarrierQuery, BarrierRecord, BarrierScope, LinkedCase, NewBarrier,
+    PrecedentChange, PrecedentHit, StatRow,
 };
 pub use cases::{CaseQuery, FollowUp, StoredEvent};
-pub use connect::{Backend, PoolSizes};
+pub use connect::{ACQUIRE_TIMEOUT, Backend, PoolSizes, PoolStat};
 pub use meetings::{AgendaItemRecord, MeetingRecord, MeetingStatus, meeting_level};
 pub use reference::{FocusAreaRow, MinistryRow};
 pub use users::{NewUser, UserRecord};
@@ -54,6 +54,41 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Db(#[from] sea_orm::DbErr),
+}
+
+impl StoreError {
+    /// True when the database could not be reached (down, restarting,
+    /// refusing connections, or the pool timed out waiting for one): the
+    /// request may succeed when retried later. Anything else is a bug or
+    /// bad data, and retrying will not help.
+    pub fn is_unavailable(&self) -> bool {
+        use sea_orm::{DbErr, RuntimeErr};
+        let StoreError::Db(e) = self else {
+            return false;
+        };
+        let sqlx_err = match e {
+            DbErr::ConnectionAcquire(_) => return true,
+            DbErr::Conn(RuntimeErr::SqlxError(x))
+            | DbErr::Exec(RuntimeErr::SqlxError(x))
+            | DbErr::Query(RuntimeErr::SqlxError(x)) => x,
+            DbErr::Conn(_) => return true,
+            _ => return false,
+        };
+        match &**sqlx_err {
+            sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_) => true,
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+                // PostgreSQL: connection exceptions (08…), and the server
+                // shutting down or starting up (57P01–57P03).
+                c.starts_with("08") || matches!(&*c, "57P01" | "57P02" | "57P03")
+            }),
+            _ => false,
+        }
+    }
 }
 
 /// The database, with separate reader and writer handles.
