@@ -152,6 +152,13 @@ async fn deep_nesting_cannot_crash_the_server(db: Db) {
         "{body}"
     );
     alive(&app).await;
+    // Found by the fuzzing test: a variable of an unknown type with a
+    // default value made the validator panic.
+    let (code, e) = app
+        .err(None, "query($v: [Inttt] = [1]) { __typename }", json!({}))
+        .await;
+    assert_eq!(code, "VALIDATION", "{e}");
+    alive(&app).await;
 }
 
 /// Twenty-five (or thirty-one) fragments, each spreading the previous one

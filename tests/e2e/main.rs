@@ -4,8 +4,10 @@
 mod support;
 
 mod cli;
+mod conformance;
 mod durability;
 mod errors;
+mod fuzz;
 mod hostile;
 mod ladder;
 mod lists;

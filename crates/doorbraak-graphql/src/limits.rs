@@ -451,6 +451,43 @@ pub fn analyse(
     }))
 }
 
+/// Refuses a variable declared with a type the schema does not have.
+/// async-graphql's validation assumes the type exists when it checks the
+/// variable's default value, and panics if it does not (found by the
+/// fuzzing test), so this check comes first.
+pub fn known_variable_types(
+    doc: &ExecutableDocument,
+    known: impl Fn(&str) -> bool,
+) -> Result<(), ServerError> {
+    use async_graphql::parser::types::BaseType;
+    for (_, op) in doc.operations.iter() {
+        for var in &op.node.variable_definitions {
+            let mut t = &var.node.var_type.node;
+            // Bounded by the nesting limit: a type nests only with brackets.
+            let name = loop {
+                match &t.base {
+                    BaseType::Named(n) => break n,
+                    BaseType::List(inner) => t = inner,
+                }
+            };
+            if !known(name.as_str()) {
+                let mut e = ServerError::new(
+                    format!(
+                        "unknown type `{name}` of variable `${}`",
+                        var.node.name.node
+                    ),
+                    Some(var.pos),
+                );
+                e.extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", ErrorCode::Validation.as_str());
+                return Err(e);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Who a request counts against for the rate limit: a user, or the client
 /// address of an anonymous request. Put it in the request's (or the
 /// WebSocket connection's) data.
@@ -562,7 +599,9 @@ impl Extension for GuardRun {
             }
         }
         let operation_name = request.operation_name.clone();
-        let shape = analyse(request.parsed_query()?, operation_name.as_deref(), limits)?;
+        let doc = request.parsed_query()?;
+        known_variable_types(doc, |name| ctx.schema_env.registry.types.contains_key(name))?;
+        let shape = analyse(doc, operation_name.as_deref(), limits)?;
         if let (Some(admission), Some(shape)) = (&self.guard.admission, &shape) {
             let key = request
                 .data
