@@ -11,6 +11,7 @@ mod fuzz;
 mod hostile;
 mod ladder;
 mod lists;
+mod matrix;
 mod outage;
 mod register;
 mod schema;

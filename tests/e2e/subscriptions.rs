@@ -10,14 +10,14 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use crate::both;
 use crate::support::{Db, TestApp, cast};
 
-type Ws =
+pub(crate) type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(app: &TestApp, token: &str) -> Ws {
     connect_to(&app.base, token).await
 }
 
-async fn connect_to(base: &str, token: &str) -> Ws {
+pub(crate) async fn connect_to(base: &str, token: &str) -> Ws {
     let mut req = format!("{}/graphql/ws", base.replace("http://", "ws://"))
         .into_client_request()
         .unwrap();
@@ -34,7 +34,7 @@ async fn connect_to(base: &str, token: &str) -> Ws {
 }
 
 /// The next JSON message, or `None` when the socket closes (5 s at most).
-async fn next(ws: &mut Ws) -> Option<Value> {
+pub(crate) async fn next(ws: &mut Ws) -> Option<Value> {
     loop {
         let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
             .await
