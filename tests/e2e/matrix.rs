@@ -406,7 +406,7 @@ fn collect(
     }
 }
 
-fn ids<'a>(w: &'a World, f: impl Fn(&Probe) -> bool) -> BTreeSet<String> {
+fn ids(w: &World, f: impl Fn(&Probe) -> bool) -> BTreeSet<String> {
     w.cases
         .iter()
         .filter(|c| f(c))
