@@ -26,6 +26,7 @@ mod register;
 pub use auth::{TOKEN_PREFIX, hash_token};
 pub use cases::{CommandInput, Page};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use doorbraak_core::Role;
 pub use doorbraak_store::PoolStat;
 pub use error::EngineError;
 pub use register::{

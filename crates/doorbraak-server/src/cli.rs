@@ -8,9 +8,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result, anyhow};
 use clap::{Args, Parser, Subcommand};
-use doorbraak_core::Role;
-use doorbraak_engine::{Engine, SystemClock};
-use doorbraak_store::Store;
+use doorbraak_engine::{Engine, Role, Store, SystemClock};
 use tokio::net::TcpListener;
 
 use crate::{AppOptions, RateLimit, Server, app};
