@@ -23,6 +23,17 @@ if ! have_pg; then
   have_pg || { echo "scripts/test.sh: PostgreSQL server binaries are required and could not be installed" >&2; exit 1; }
 fi
 
+# The browser tests drive Debian's Chromium (Playwright's own download
+# does not work here).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "scripts/test.sh: installing Chromium (Debian package chromium)" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  fi
+  [ -x /usr/bin/chromium ] || { echo "scripts/test.sh: Chromium (/usr/bin/chromium) is required and could not be installed" >&2; exit 1; }
+fi
+
 started=$(date +%s)
 if [ ! -f tests/node/node_modules/.package-lock.json ] || ! cmp -s tests/node/package-lock.json tests/node/node_modules/.lock-installed 2>/dev/null; then
   command -v npm >/dev/null || { echo "scripts/test.sh: Node.js with npm is required" >&2; exit 1; }
