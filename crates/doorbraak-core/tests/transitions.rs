@@ -929,3 +929,110 @@ fn time_per_level_leaves_out_waiting() {
         "at the bureau 7 days minus 3 waiting, plus 1 after the referral; at the alliance 10"
     );
 }
+
+/// Who reads what (DOMAIN.md), pinned like the transitions: for each reader
+/// and each relation of a case to them, may they read it in full (F), as a
+/// summary through a barrier of SZW (S), or not at all (-)? And which
+/// barriers may they read?
+#[test]
+fn who_reads_what_is_pinned() {
+    let mut analyst_szw = principal(6, Role::MinistryAnalyst, &[]);
+    analyst_szw.ministry = Some("SZW".into());
+    let mut analyst_ocw = principal(9, Role::MinistryAnalyst, &[]);
+    analyst_ocw.ministry = Some("OCW".into());
+    let mut rep = principal(NR, Role::NationalRepresentative, &[AREA]);
+    rep.ministry = Some("OCW".into());
+    let readers = [
+        (
+            "professional",
+            principal(SUBMITTER, Role::Professional, &[AREA]),
+        ),
+        ("bureau", principal(2, Role::ProgrammeBureau, &[AREA])),
+        ("secretary", principal(3, Role::AllianceSecretary, &[AREA])),
+        ("representative", rep),
+        (
+            "secretariat",
+            principal(5, Role::BreakthroughSecretariat, &[]),
+        ),
+        ("analyst SZW", analyst_szw),
+        ("analyst OCW", analyst_ocw),
+        ("administrator", principal(7, Role::Administrator, &[])),
+    ];
+    // The case's relation to the readers: (submitter, area, reached the
+    // breakthrough meeting).
+    let relations = [
+        ("own, here", SUBMITTER, AREA, false),
+        ("someone else's, here", 99, AREA, false),
+        ("someone else's, elsewhere", 99, "RTZ", false),
+        ("elsewhere, at The Hague", 99, "RTZ", true),
+        ("own, at The Hague", SUBMITTER, AREA, true),
+    ];
+    // One row per reader, one column per relation.
+    let table = [
+        ("professional", "F - - - F"),
+        ("bureau", "F F S S F"),
+        ("secretary", "F F S S F"),
+        ("representative", "F F S S F"),
+        ("secretariat", "S S S F F"),
+        ("analyst SZW", "S S S S S"),
+        ("analyst OCW", "- - - - -"),
+        ("administrator", "F F F F F"),
+    ];
+    for ((name, reader), (row_name, row)) in readers.iter().zip(table) {
+        assert_eq!(*name, row_name);
+        let got: Vec<&str> = relations
+            .iter()
+            .map(|(_, submitter, area, reached)| {
+                let mut c = case_in(CaseState::AtProgrammeBureau);
+                c.facts.submitted_by = *submitter;
+                c.facts.focus_area = (*area).to_owned();
+                if *reached {
+                    c.status.highest_level = Level::BreakthroughMeeting;
+                }
+                if may_read(reader, &c) {
+                    assert!(may_read_summary(reader, &c, "SZW"), "full implies summary");
+                    "F"
+                } else if may_read_summary(reader, &c, "SZW") {
+                    "S"
+                } else {
+                    "-"
+                }
+            })
+            .collect();
+        assert_eq!(got.join(" "), row, "{name}");
+    }
+    // Barriers: owned by SZW, with a case of the professional's or not.
+    let barrier_table = [
+        ("professional", "yes no"),
+        ("bureau", "yes yes"),
+        ("secretary", "yes yes"),
+        ("representative", "yes yes"),
+        ("secretariat", "yes yes"),
+        ("analyst SZW", "yes yes"),
+        ("analyst OCW", "no no"),
+        ("administrator", "yes yes"),
+    ];
+    for ((name, reader), (row_name, row)) in readers.iter().zip(barrier_table) {
+        assert_eq!(*name, row_name);
+        let got: Vec<&str> = [&[SUBMITTER, 99][..], &[99][..]]
+            .iter()
+            .map(|subs| {
+                if may_read_barrier(reader, "SZW", subs) {
+                    "yes"
+                } else {
+                    "no"
+                }
+            })
+            .collect();
+        assert_eq!(got.join(" "), row, "{name}");
+        // The scope a store filters by agrees with the predicate.
+        let scope = barrier_scope(reader);
+        let agrees = match &scope {
+            BarrierScope::All => true,
+            BarrierScope::Ministry(m) => reader.ministry.as_deref() == Some(m.as_str()),
+            BarrierScope::SubmittedBy(id) => *id == reader.id,
+            BarrierScope::Nothing => !may_read_barrier(reader, "SZW", &[reader.id]),
+        };
+        assert!(agrees, "{name}: {scope:?}");
+    }
+}
