@@ -189,6 +189,7 @@ async fn fragment_bombs_are_refused_at_once(db: Db) {
             "{:?}",
             started.elapsed()
         );
+        eprintln!("F{levels}: refused in {:?}", started.elapsed());
         assert_eq!(code, "TOO_COMPLEX", "{e}");
         assert!(
             e["message"]

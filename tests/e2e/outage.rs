@@ -74,6 +74,7 @@ async fn the_database_goes_down_and_comes_back() {
         "{:?}",
         started.elapsed()
     );
+    eprintln!("database down: /readyz answered 503 in {:?}", started.elapsed());
 
     // Reads, writes and sign-ins that need the database fail fast, with
     // 503, Retry-After and UNAVAILABLE.
@@ -97,6 +98,7 @@ async fn the_database_goes_down_and_comes_back() {
         );
         assert!(retry.is_some());
         assert!(took < Duration::from_secs(3), "{query}: {took:?}");
+        eprintln!("database down: 503 UNAVAILABLE in {took:?} for {query:.40}");
         let text = body.to_string();
         assert!(
             !text.contains("sqlx") && !text.contains("127.0.0.1"),
