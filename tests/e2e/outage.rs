@@ -74,7 +74,10 @@ async fn the_database_goes_down_and_comes_back() {
         "{:?}",
         started.elapsed()
     );
-    eprintln!("database down: /readyz answered 503 in {:?}", started.elapsed());
+    eprintln!(
+        "database down: /readyz answered 503 in {:?}",
+        started.elapsed()
+    );
 
     // Reads, writes and sign-ins that need the database fail fast, with
     // 503, Retry-After and UNAVAILABLE.
