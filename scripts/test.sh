@@ -52,7 +52,8 @@ set -e
 # Per suite: cargo prints "Running <binary>" before and "finished in Ns" in
 # its result line. Budgets: the end-to-end suite 900 s, every other suite
 # 120 s; a suite over its budget fails the run.
-awk '/^ *Running / { name = $2 }
+awk '/^ *Running / { name = $2; if (match($0, /deps\/[^)]*/)) { name = substr($0, RSTART + 5, RLENGTH - 5); sub(/-[0-9a-f]+$/, "", name) } }
+     /^ *Doc-tests / { name = "doc-tests " $2 }
      /^test result:/ {
        for (i = 1; i <= NF; i++) if ($i == "in") { t = $(i+1); sub(/s$/, "", t) }
        budget = (name ~ /e2e/) ? 900 : 120
