@@ -167,10 +167,13 @@ async fn committed_mutations_are_answered_as_successes_through_restarts() {
     let restarts = {
         let cluster = cluster.clone();
         tokio::spawn(async move {
+            // Down for longer than a request waits for a connection (1.5 s),
+            // so some requests must be refused; the ones in flight when the
+            // server stops test the moment of commit.
             for _ in 0..3 {
                 tokio::time::sleep(Duration::from_millis(400)).await;
                 halt(&cluster).await;
-                tokio::time::sleep(Duration::from_millis(300)).await;
+                tokio::time::sleep(Duration::from_millis(2_000)).await;
                 resume(&cluster).await;
             }
         })

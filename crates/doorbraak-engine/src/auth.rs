@@ -61,7 +61,28 @@ impl Engine {
         Ok(user)
     }
 
-    /// Creates a user and returns them with their token (shown once, never stored).
+    /// An administrator creates a user; returns them with their token
+    /// (shown once, never stored).
+    pub async fn create_user_as(
+        &self,
+        caller: &UserRecord,
+        name: &str,
+        role: Role,
+        areas: &[String],
+        ministry: Option<&str>,
+    ) -> Result<(UserRecord, String), EngineError> {
+        if caller.role != Role::Administrator {
+            return Err(EngineError::Forbidden(
+                "only administrators create users".into(),
+            ));
+        }
+        self.create_user(name, role, areas, ministry).await
+    }
+
+    /// Creates a user and returns them with their token (shown once, never
+    /// stored), with no caller to check: for the operator's command line
+    /// (whoever runs it holds the database already), the first
+    /// administrator, and tests. Requests use [`Engine::create_user_as`].
     pub async fn create_user(
         &self,
         name: &str,

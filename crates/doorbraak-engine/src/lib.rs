@@ -230,13 +230,22 @@ impl Engine {
         }
     }
 
-    /// Sets a level's service norm (administrators only).
+    /// Sets a level's service norm (administrators only; 1 to 365 days).
     pub async fn set_service_norm(
         &self,
+        caller: &UserRecord,
         level: doorbraak_core::Level,
         days: i32,
         auto_escalate: bool,
     ) -> Result<(), EngineError> {
+        if caller.role != doorbraak_core::Role::Administrator {
+            return Err(EngineError::Forbidden(
+                "only administrators set service norms".into(),
+            ));
+        }
+        if !(1..=365).contains(&days) {
+            return Err(EngineError::validation("days", "must be between 1 and 365"));
+        }
         self.store
             .set_service_norm(level, days, auto_escalate)
             .await?;

@@ -36,7 +36,7 @@ use crate::rate_limit::{Limiter, RateLimit};
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 
 /// How long `/readyz` waits for the database before it answers 503.
-pub const READY_TIMEOUT: Duration = Duration::from_millis(800);
+pub const READY_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Seconds a client is told to wait (`Retry-After`) when the database is
 /// unavailable.
