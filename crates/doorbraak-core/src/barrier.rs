@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use chrono::Duration;
+use chrono::{Duration, NaiveDate};
 
 use crate::Timestamp;
 use crate::machine::{Event, EventAction};
@@ -25,6 +25,46 @@ names_impl!(BarrierStatus, "barrier status", {
     Implemented => "IMPLEMENTED",
     NoBreakthrough => "NO_BREAKTHROUGH",
 });
+
+impl BarrierStatus {
+    /// A breakthrough was decided (and perhaps implemented): open cases of
+    /// the barrier may be resolved by reference to it, at any level.
+    pub const fn has_breakthrough(self) -> bool {
+        matches!(
+            self,
+            BarrierStatus::BreakthroughDecided | BarrierStatus::Implemented
+        )
+    }
+}
+
+/// How long before an experiment's evaluation date (or end) it needs
+/// evaluation.
+pub const EVALUATION_WINDOW_DAYS: i64 = 30;
+
+/// The last evaluation or end date that counts as "needs evaluation" on
+/// `today`: the store lists experiments due by then.
+pub fn evaluation_due_by(today: NaiveDate) -> NaiveDate {
+    today + Duration::days(EVALUATION_WINDOW_DAYS)
+}
+
+/// Does an experiment with these dates need evaluation on `today`? Only a
+/// decided experiment does, from 30 days before its evaluation date or its
+/// end, whichever comes first.
+pub fn needs_evaluation(
+    status: BarrierStatus,
+    outcome: Option<Outcome>,
+    experiment_ends: Option<NaiveDate>,
+    evaluation_date: Option<NaiveDate>,
+    today: NaiveDate,
+) -> bool {
+    let due = evaluation_due_by(today);
+    status == BarrierStatus::BreakthroughDecided
+        && outcome == Some(Outcome::Experiment)
+        && [experiment_ends, evaluation_date]
+            .into_iter()
+            .flatten()
+            .any(|d| d <= due)
+}
 
 /// The barrier status that an event on one of its cases leads to, if it
 /// changes anything:

@@ -12,6 +12,7 @@
 //! its events, so it can always be rebuilt from the log.
 
 mod barrier;
+mod decision;
 mod machine;
 mod model;
 mod privacy;
@@ -20,13 +21,17 @@ mod submission;
 mod values;
 
 pub use barrier::{
-    BarrierStatus, barrier_status_after, citation_similarity, level_durations, percentile,
-    text_similarity,
+    BarrierStatus, EVALUATION_WINDOW_DAYS, barrier_status_after, citation_similarity,
+    evaluation_due_by, level_durations, needs_evaluation, percentile, text_similarity,
+};
+pub use decision::{
+    AgendaPlace, AgendaRef, BarrierChange, Decision, Facts, FollowUp, ItemDecision, PrecedentChange,
 };
 pub use machine::{
     Case, CaseFacts, Command, DecisionDates, Effect, Event, EventAction, MergeTarget, Policy,
     Principal, Refusal, Resolution, Rule, Status, apply, auto_escalation, available_actions,
-    decide, guard, is_overdue, link_barrier, replay, submission_event,
+    check_link, decide, guard, handler_role, holder_role, is_overdue, link_barrier, link_event,
+    replay, submission_event,
 };
 pub use model::{
     CaseAction, CaseState, Level, Outcome, ParseEnumError, PolicyDomain, Role, RuleScope, Urgency,

@@ -14,6 +14,7 @@
 use chrono::{Duration, NaiveDate};
 use rust_decimal::Decimal;
 
+use crate::decision::{Decision, Facts, finish};
 use crate::model::{CaseAction, CaseState, Level, Outcome, PolicyDomain, Role, RuleScope, Urgency};
 use crate::values::{Euros, Text};
 use crate::{CaseId, Timestamp, UserId};
@@ -204,10 +205,6 @@ pub enum Command {
         explanation: String,
         funds_unlocked: Option<Decimal>,
         dates: DecisionDates,
-        /// Set by the engine, never by a client: the case's barrier already
-        /// has a breakthrough decided at national level, so the case may be
-        /// resolved by reference to it at any level.
-        barrier_decided: bool,
     },
     CloseNoBreakthrough {
         explanation: String,
@@ -215,8 +212,9 @@ pub enum Command {
     Reject {
         reason: String,
     },
+    /// Merge into another case (its state comes with the facts).
     Merge {
-        into: MergeTarget,
+        into: CaseId,
     },
     Withdraw {
         reason: String,
@@ -360,9 +358,10 @@ pub fn is_overdue(status: &Status, now: Timestamp) -> bool {
 pub fn auto_escalation(
     case: &Case,
     system: &Principal,
+    facts: &Facts,
     now: Timestamp,
     policy: &Policy,
-) -> Option<Event> {
+) -> Option<Decision> {
     let s = &case.status;
     let level = s.state.active_level()?;
     if !policy.auto_escalate[level as usize] || !is_overdue(s, now) {
@@ -370,7 +369,7 @@ pub fn auto_escalation(
     }
     let up = level.up()?;
     let deadline = s.deadline?;
-    Some(Event {
+    let event = Event {
         action: EventAction::Case(CaseAction::Escalate),
         from_state: Some(s.state),
         to_state: up.state(),
@@ -392,7 +391,8 @@ pub fn auto_escalation(
             barrier: s.barrier,
         },
         meeting: None,
-    })
+    };
+    Some(finish(case, event, facts))
 }
 
 /// Whether a role ever takes an action (the role table of DOMAIN.md).
@@ -435,8 +435,20 @@ fn role_takes(role: Role, action: CaseAction) -> bool {
     }
 }
 
+/// The role that holds a case now (`None` once it is closed): the
+/// handlers of its level, or the submitter while information is asked.
+pub const fn holder_role(status: &Status) -> Option<Role> {
+    match status.state {
+        CaseState::AwaitingInformation => Some(Role::Professional),
+        state => match state.active_level() {
+            Some(level) => Some(handler_role(level)),
+            None => None,
+        },
+    }
+}
+
 /// The role that handles cases at a level.
-const fn handler_role(level: Level) -> Role {
+pub const fn handler_role(level: Level) -> Role {
     match level {
         Level::ProgrammeBureau => Role::ProgrammeBureau,
         Level::Alliance => Role::AllianceSecretary,
@@ -675,14 +687,17 @@ fn note(field: &str, raw: &str) -> Result<String, Refusal> {
     Ok(Text::parse(field, raw, NOTE_MIN, NOTE_MAX)?.into_string())
 }
 
-/// Decides what happens when `p` asks `command` of `case` at `now`.
+/// Decides what happens when `p` asks `command` of `case` at `now`, given
+/// the facts the engine looked up: the whole decision, event and
+/// follow-ups, final.
 pub fn decide(
     case: &Case,
     p: &Principal,
     command: &Command,
+    facts: &Facts,
     now: Timestamp,
     policy: &Policy,
-) -> Result<Event, Refusal> {
+) -> Result<Decision, Refusal> {
     guard(case, p, command.action(), now, policy)?;
     let s = &case.status;
     let keep = Effect {
@@ -770,13 +785,15 @@ pub fn decide(
             explanation,
             funds_unlocked,
             dates,
-            barrier_decided,
         } => {
             let explanation = note("input.explanation", explanation)?;
+            // The case's barrier already has a breakthrough decided at
+            // national level: the case may be resolved by reference to it.
+            let by_reference = facts.barrier.is_some_and(|(_, b)| b.has_breakthrough());
             if *outcome == Outcome::StructuralBreakthrough
                 && case.facts.rule.scope == RuleScope::National
                 && s.level < Level::NationalRepresentative
-                && !barrier_decided
+                && !by_reference
             {
                 return Err(Refusal::validation(
                     "input.outcome",
@@ -849,12 +866,18 @@ pub fn decide(
             closed(None, None),
         ),
         Command::Merge { into } => {
-            if into.id == case.id {
+            if *into == case.id {
                 return Err(Refusal::validation(
                     "intoId",
                     "a case cannot be merged into itself",
                 ));
             }
+            let Some(into) = facts.merge_target.filter(|t| t.id == *into) else {
+                return Err(Refusal::validation(
+                    "intoId",
+                    "is not a case you can merge into",
+                ));
+            };
             if into.state.is_final() {
                 return Err(Refusal::invalid(format!(
                     "the case to merge into is {}",
@@ -873,7 +896,7 @@ pub fn decide(
             (level.state(), Some(note("reason", reason)?), moved(level))
         }
     };
-    Ok(Event {
+    let event = Event {
         action: EventAction::Case(command.action()),
         from_state: Some(s.state),
         to_state,
@@ -883,7 +906,8 @@ pub fn decide(
         at: now,
         effect,
         meeting: None,
-    })
+    };
+    Ok(finish(case, event, facts))
 }
 
 /// Structural breakthroughs say when they take effect; experiments when
@@ -951,14 +975,10 @@ fn check_dates(
     Ok(*d)
 }
 
-/// Links a case to a barrier of the register. The programme bureau does so
-/// while the case is with it; a national representative while they hold it.
-pub fn link_barrier(
-    case: &Case,
-    p: &Principal,
-    barrier: i64,
-    now: Timestamp,
-) -> Result<Event, Refusal> {
+/// May `p` link `case` to a barrier of the register (to `barrier`, when
+/// it is an existing one)? The programme bureau does so while the case is
+/// with it; a national representative while they hold it.
+pub fn check_link(case: &Case, p: &Principal, barrier: Option<i64>) -> Result<(), Refusal> {
     let s = &case.status;
     if !matches!(p.role, Role::ProgrammeBureau | Role::NationalRepresentative) {
         return Err(Refusal::forbidden(
@@ -982,12 +1002,21 @@ pub fn link_barrier(
         )));
     }
     require_handler(case, p, level)?;
-    if s.barrier == Some(barrier) {
+    if barrier.is_some() && s.barrier == barrier {
         return Err(Refusal::invalid(
             "the case is already linked to this barrier",
         ));
     }
-    Ok(Event {
+    Ok(())
+}
+
+/// The event of linking `case` to barrier `barrier`, once [`check_link`]
+/// allowed it. For a new barrier the store calls this with the barrier's
+/// id inside the transaction that creates it, so the event is made once,
+/// here, and never rewritten.
+pub fn link_event(case: &Case, p: &Principal, barrier: i64, now: Timestamp) -> Event {
+    let s = &case.status;
+    Event {
         action: EventAction::LinkBarrier,
         from_state: Some(s.state),
         to_state: s.state,
@@ -1005,5 +1034,16 @@ pub fn link_barrier(
             barrier: Some(barrier),
         },
         meeting: None,
-    })
+    }
+}
+
+/// [`check_link`], then [`link_event`].
+pub fn link_barrier(
+    case: &Case,
+    p: &Principal,
+    barrier: i64,
+    now: Timestamp,
+) -> Result<Event, Refusal> {
+    check_link(case, p, Some(barrier))?;
+    Ok(link_event(case, p, barrier, now))
 }

@@ -116,6 +116,11 @@ impl Level {
             Level::BreakthroughMeeting => Some(Level::NationalRepresentative),
         }
     }
+    /// The alliance and the breakthrough meeting decide in meetings, so a
+    /// case at these levels may be on an agenda.
+    pub const fn meets(self) -> bool {
+        matches!(self, Level::Alliance | Level::BreakthroughMeeting)
+    }
     /// The state of a case that is being handled at this level.
     pub const fn state(self) -> CaseState {
         match self {
@@ -163,6 +168,22 @@ impl CaseState {
             CaseState::AtNationalRepresentative => Some(Level::NationalRepresentative),
             CaseState::AtBreakthroughMeeting => Some(Level::BreakthroughMeeting),
             CaseState::AwaitingInformation
+            | CaseState::Resolved
+            | CaseState::ClosedNoBreakthrough
+            | CaseState::Rejected
+            | CaseState::Merged
+            | CaseState::Withdrawn => None,
+        }
+    }
+    /// The meeting level a case in this state waits for: the alliance and
+    /// the breakthrough meeting decide in meetings, from an agenda.
+    pub const fn meeting_level(self) -> Option<Level> {
+        match self {
+            CaseState::AtAlliance => Some(Level::Alliance),
+            CaseState::AtBreakthroughMeeting => Some(Level::BreakthroughMeeting),
+            CaseState::AtProgrammeBureau
+            | CaseState::AtNationalRepresentative
+            | CaseState::AwaitingInformation
             | CaseState::Resolved
             | CaseState::ClosedNoBreakthrough
             | CaseState::Rejected

@@ -192,6 +192,28 @@ fn letter(r: &Result<(), Refusal>) -> char {
 }
 
 /// A command with valid arguments for each action.
+/// `decide` with the facts of a plain case (no barrier, no agenda item;
+/// a merge target waiting at the programme bureau), returning the event.
+fn decided(
+    case: &Case,
+    p: &Principal,
+    c: &Command,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Event, Refusal> {
+    let facts = match c {
+        Command::Merge { into } => Facts {
+            merge_target: Some(MergeTarget {
+                id: *into,
+                state: CaseState::AtProgrammeBureau,
+            }),
+            ..Facts::default()
+        },
+        _ => Facts::default(),
+    };
+    decide(case, p, c, &facts, now, policy).map(|d| d.event)
+}
+
 fn command(action: CaseAction) -> Command {
     let text = || "Een duidelijke toelichting.".to_string();
     match action {
@@ -206,18 +228,12 @@ fn command(action: CaseAction) -> Command {
             explanation: text(),
             funds_unlocked: None,
             dates: DecisionDates::default(),
-            barrier_decided: false,
         },
         CaseAction::CloseNoBreakthrough => Command::CloseNoBreakthrough {
             explanation: text(),
         },
         CaseAction::Reject => Command::Reject { reason: text() },
-        CaseAction::Merge => Command::Merge {
-            into: MergeTarget {
-                id: 99,
-                state: CaseState::AtProgrammeBureau,
-            },
-        },
+        CaseAction::Merge => Command::Merge { into: 99 },
         CaseAction::Withdraw => Command::Withdraw { reason: text() },
         CaseAction::Contest => Command::Contest { reason: text() },
     }
@@ -237,8 +253,8 @@ fn every_state_action_and_role_has_the_pinned_answer() {
             assert_eq!(row.len(), CaseAction::ALL.len());
             for (ai, action) in CaseAction::ALL.iter().enumerate() {
                 let got = guard(&case, &p, *action, now, &policy);
-                // decide() must agree with guard() when the arguments are valid.
-                let decided = decide(&case, &p, &command(*action), now, &policy).map(|_| ());
+                // decided() must agree with guard() when the arguments are valid.
+                let decided = decided(&case, &p, &command(*action), now, &policy).map(|_| ());
                 assert_eq!(letter(&got), letter(&decided), "{role} {state} {action}");
                 checked += 1;
                 if letter(&got) != row[ai] {
@@ -322,7 +338,7 @@ fn only_the_representative_who_picked_up_acts() {
 }
 
 fn step(case: &mut Case, events: &mut Vec<Event>, p: &Principal, c: Command, at: Timestamp) {
-    let e = decide(case, p, &c, at, &Policy::default()).unwrap_or_else(|r| panic!("{c:?}: {r:?}"));
+    let e = decided(case, p, &c, at, &Policy::default()).unwrap_or_else(|r| panic!("{c:?}: {r:?}"));
     case.status = apply(Some(&case.status), &e);
     events.push(e);
 }
@@ -411,7 +427,7 @@ fn the_whole_ladder_with_deadlines_and_a_paused_clock() {
         day(11),
     );
     assert_eq!(case.status.state, CaseState::AtBreakthroughMeeting);
-    let r = decide(
+    let r = decided(
         &case,
         &c[4],
         &Command::Escalate {
@@ -433,7 +449,6 @@ fn the_whole_ladder_with_deadlines_and_a_paused_clock() {
                 effective_from: chrono::NaiveDate::from_ymd_opt(2027, 1, 1),
                 ..DecisionDates::default()
             },
-            barrier_decided: false,
         },
         day(20),
     );
@@ -472,10 +487,9 @@ fn resolutions_are_checked() {
                 .then(|| chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
             ..DecisionDates::default()
         },
-        barrier_decided: false,
     };
     let p = Policy::default();
-    let r = decide(
+    let r = decided(
         &case,
         &c[1],
         &resolve(Outcome::StructuralBreakthrough, None),
@@ -484,7 +498,7 @@ fn resolutions_are_checked() {
     );
     assert!(matches!(r, Err(Refusal::Validation { ref field, .. }) if field == "input.outcome"));
     for funds in [None, Some("0"), Some("0.00"), Some("-5"), Some("1.005")] {
-        let r = decide(
+        let r = decided(
             &case,
             &c[1],
             &resolve(Outcome::FundingUnlocked, funds),
@@ -493,7 +507,7 @@ fn resolutions_are_checked() {
         );
         assert!(matches!(r, Err(Refusal::Validation { .. })), "{funds:?}");
     }
-    let ok = decide(
+    let ok = decided(
         &case,
         &c[1],
         &resolve(Outcome::FundingUnlocked, Some("2500.50")),
@@ -503,7 +517,7 @@ fn resolutions_are_checked() {
     .unwrap();
     let res = ok.effect.resolution.unwrap();
     assert_eq!(res.funds_unlocked.unwrap().cents(), 250_050);
-    let r = decide(
+    let r = decided(
         &case,
         &c[1],
         &Command::Resolve {
@@ -511,13 +525,12 @@ fn resolutions_are_checked() {
             explanation: "  ".into(),
             funds_unlocked: None,
             dates: DecisionDates::default(),
-            barrier_decided: false,
         },
         t0(),
         &p,
     );
     assert!(matches!(r, Err(Refusal::Validation { .. })));
-    let r = decide(
+    let r = decided(
         &case,
         &c[1],
         &Command::Escalate {
@@ -527,7 +540,7 @@ fn resolutions_are_checked() {
         &p,
     );
     assert!(matches!(r, Err(Refusal::Validation { ref field, .. }) if field == "motivation"));
-    let r = decide(
+    let r = decided(
         &case,
         &c[1],
         &Command::Escalate {
@@ -574,18 +587,34 @@ fn merge_targets_are_checked() {
     let case = case_in(CaseState::AtProgrammeBureau);
     let pb = &cast()[1];
     let p = Policy::default();
-    let into = |id, state| Command::Merge {
-        into: MergeTarget { id, state },
+    let merge = |id: i64, state| {
+        let facts = Facts {
+            merge_target: Some(MergeTarget { id, state }),
+            ..Facts::default()
+        };
+        decide(&case, pb, &Command::Merge { into: id }, &facts, t0(), &p).map(|d| d.event)
     };
     assert!(matches!(
-        decide(&case, pb, &into(10, CaseState::AtAlliance), t0(), &p),
+        merge(case.id, CaseState::AtAlliance),
         Err(Refusal::Validation { .. })
     ));
     assert!(matches!(
-        decide(&case, pb, &into(11, CaseState::Withdrawn), t0(), &p),
+        merge(11, CaseState::Withdrawn),
         Err(Refusal::InvalidTransition(_))
     ));
-    let e = decide(&case, pb, &into(11, CaseState::Resolved), t0(), &p).unwrap();
+    // Without the target among the facts (the actor cannot read it), no merge.
+    assert!(matches!(
+        decide(
+            &case,
+            pb,
+            &Command::Merge { into: 12 },
+            &Facts::default(),
+            t0(),
+            &p
+        ),
+        Err(Refusal::Validation { .. })
+    ));
+    let e = merge(11, CaseState::Resolved).unwrap();
     assert_eq!(
         (e.to_state, e.effect.merged_into),
         (CaseState::Merged, Some(11))
@@ -597,7 +626,7 @@ fn answering_returns_to_the_representative_who_asked() {
     let c = cast();
     let case = case_in(CaseState::AtNationalRepresentative);
     let p = Policy::default();
-    let asked = decide(
+    let asked = decided(
         &case,
         &c[3],
         &Command::RequestInformation {
@@ -612,7 +641,7 @@ fn answering_returns_to_the_representative_who_asked() {
         ..case.clone()
     };
     assert_eq!(waiting.status.level, Level::NationalRepresentative);
-    let answered = decide(
+    let answered = decided(
         &waiting,
         &c[0],
         &Command::ProvideInformation {
@@ -637,7 +666,7 @@ fn actors() -> Vec<Principal> {
     v
 }
 
-fn arb_command() -> impl Strategy<Value = Command> {
+fn arb_command() -> impl Strategy<Value = (Command, Facts)> {
     let text = prop_oneof![
         Just(String::new()),
         Just("Goede reden om dit te doen.".to_string()),
@@ -663,34 +692,46 @@ fn arb_command() -> impl Strategy<Value = Command> {
             ..DecisionDates::default()
         }),
     ];
+    let plain = |c: Command| (c, Facts::default());
     prop_oneof![
-        Just(Command::PickUp),
-        Just(Command::Release),
+        Just(plain(Command::PickUp)),
+        Just(plain(Command::Release)),
         text.clone()
-            .prop_map(|question| Command::RequestInformation { question }),
+            .prop_map(move |question| plain(Command::RequestInformation { question })),
         text.clone()
-            .prop_map(|answer| Command::ProvideInformation { answer }),
+            .prop_map(move |answer| plain(Command::ProvideInformation { answer })),
         text.clone()
-            .prop_map(|motivation| Command::Escalate { motivation }),
+            .prop_map(move |motivation| plain(Command::Escalate { motivation })),
         text.clone()
-            .prop_map(|motivation| Command::ReferBack { motivation }),
+            .prop_map(move |motivation| plain(Command::ReferBack { motivation })),
         (outcome, text.clone(), funds, dates, any::<bool>()).prop_map(
-            |(outcome, explanation, funds_unlocked, dates, barrier_decided)| Command::Resolve {
-                outcome,
-                explanation,
-                funds_unlocked,
-                dates,
-                barrier_decided,
-            }
+            |(outcome, explanation, funds_unlocked, dates, decided_barrier)| (
+                Command::Resolve {
+                    outcome,
+                    explanation,
+                    funds_unlocked,
+                    dates,
+                },
+                Facts {
+                    barrier: decided_barrier.then_some((1, BarrierStatus::BreakthroughDecided)),
+                    ..Facts::default()
+                }
+            )
         ),
         text.clone()
-            .prop_map(|explanation| Command::CloseNoBreakthrough { explanation }),
-        text.clone().prop_map(|reason| Command::Reject { reason }),
-        (prop_oneof![Just(10i64), Just(11i64)], target).prop_map(|(id, state)| Command::Merge {
-            into: MergeTarget { id, state }
-        }),
-        text.clone().prop_map(|reason| Command::Withdraw { reason }),
-        text.prop_map(|reason| Command::Contest { reason }),
+            .prop_map(move |explanation| plain(Command::CloseNoBreakthrough { explanation })),
+        text.clone()
+            .prop_map(move |reason| plain(Command::Reject { reason })),
+        (prop_oneof![Just(10i64), Just(11i64)], target).prop_map(|(id, state)| (
+            Command::Merge { into: id },
+            Facts {
+                merge_target: Some(MergeTarget { id, state }),
+                ..Facts::default()
+            }
+        )),
+        text.clone()
+            .prop_map(move |reason| plain(Command::Withdraw { reason })),
+        text.prop_map(move |reason| plain(Command::Contest { reason })),
     ]
 }
 
@@ -704,12 +745,12 @@ proptest! {
         let actors = actors();
         let (mut case, mut events) = submitted();
         let mut now = t0();
-        for (who, command, hours) in steps {
+        for (who, (command, facts), hours) in steps {
             now += Duration::hours(hours * 12);
             let p = &actors[who];
             let before = case.status.clone();
-            match decide(&case, p, &command, now, &Policy::default()) {
-                Ok(e) => {
+            match decide(&case, p, &command, &facts, now, &Policy::default()) {
+                Ok(Decision { event: e, .. }) => {
                     prop_assert_eq!(e.from_state, Some(before.state));
                     case.status = apply(Some(&before), &e);
                     events.push(e);
@@ -744,7 +785,7 @@ fn barriers_follow_national_decisions_only() {
     let p = Policy::default();
     let mut at_nr = case_in(CaseState::AtNationalRepresentative);
     at_nr.status.barrier = Some(5);
-    let structural = decide(
+    let structural = decided(
         &at_nr,
         &c[3],
         &Command::Resolve {
@@ -755,7 +796,6 @@ fn barriers_follow_national_decisions_only() {
                 effective_from: chrono::NaiveDate::from_ymd_opt(2027, 1, 1),
                 ..DecisionDates::default()
             },
-            barrier_decided: false,
         },
         t0(),
         &p,
@@ -774,7 +814,7 @@ fn barriers_follow_national_decisions_only() {
         barrier_status_after(BarrierStatus::Implemented, &structural),
         None
     );
-    let no = decide(
+    let no = decided(
         &at_nr,
         &c[3],
         &Command::CloseNoBreakthrough {
@@ -788,7 +828,7 @@ fn barriers_follow_national_decisions_only() {
         barrier_status_after(BarrierStatus::Open, &no),
         Some(BarrierStatus::NoBreakthrough)
     );
-    let local_no = decide(
+    let local_no = decided(
         &case_in(CaseState::AtProgrammeBureau),
         &c[1],
         &Command::CloseNoBreakthrough {
@@ -839,17 +879,26 @@ fn a_level_escalates_by_itself_only_when_configured_and_overdue() {
     let mut p = Policy::default();
     let late = t0() + Duration::days(11);
     assert_eq!(
-        auto_escalation(&case, &system, late, &p),
+        auto_escalation(&case, &system, &Facts::default(), late, &p).map(|d| d.event),
         None,
         "not configured"
     );
     p.auto_escalate[Level::ProgrammeBureau as usize] = true;
     assert_eq!(
-        auto_escalation(&case, &system, t0() + Duration::days(9), &p),
+        auto_escalation(
+            &case,
+            &system,
+            &Facts::default(),
+            t0() + Duration::days(9),
+            &p
+        )
+        .map(|d| d.event),
         None,
         "not overdue"
     );
-    let e = auto_escalation(&case, &system, late, &p).unwrap();
+    let e = auto_escalation(&case, &system, &Facts::default(), late, &p)
+        .map(|d| d.event)
+        .unwrap();
     assert_eq!(
         (e.to_state, e.effect.level),
         (CaseState::AtAlliance, Level::Alliance)
@@ -857,14 +906,14 @@ fn a_level_escalates_by_itself_only_when_configured_and_overdue() {
     assert_eq!(e.effect.deadline, Some(late + Duration::days(42)));
     let waiting = case_in(CaseState::AwaitingInformation);
     assert_eq!(
-        auto_escalation(&waiting, &system, late, &p),
+        auto_escalation(&waiting, &system, &Facts::default(), late, &p).map(|d| d.event),
         None,
         "the clock is paused"
     );
     p.auto_escalate[Level::BreakthroughMeeting as usize] = true;
     let top = case_in(CaseState::AtBreakthroughMeeting);
     assert_eq!(
-        auto_escalation(&top, &system, late, &p),
+        auto_escalation(&top, &system, &Facts::default(), late, &p).map(|d| d.event),
         None,
         "nothing above the top"
     );
@@ -1035,4 +1084,115 @@ fn who_reads_what_is_pinned() {
         };
         assert!(agrees, "{name}: {scope:?}");
     }
+}
+
+/// The core's decision is whole: the event already names the meeting it
+/// was decided in, and the follow-ups say what else the transaction
+/// changes. Nothing is left for the engine or the store to fill in.
+#[test]
+fn a_decision_carries_its_follow_ups() {
+    let c = cast();
+    let now = t0() + Duration::days(1);
+    let policy = Policy::default();
+    let on_agenda = Facts {
+        agenda_item: Some(AgendaRef {
+            item: 7,
+            meeting: 3,
+        }),
+        barrier: Some((5, BarrierStatus::Open)),
+        merge_target: None,
+    };
+    // Escalating to the alliance puts the case on its area's next meeting.
+    let d = decide(
+        &case_in(CaseState::AtProgrammeBureau),
+        &c[1],
+        &command(CaseAction::Escalate),
+        &Facts::default(),
+        now,
+        &policy,
+    )
+    .unwrap();
+    assert_eq!(
+        d.follow_up.place_on_agenda,
+        Some(AgendaPlace {
+            level: Level::Alliance,
+            area: Some(AREA.into())
+        })
+    );
+    assert_eq!((d.event.meeting, d.follow_up.decide_item), (None, None));
+    // The alliance resolves: the agenda item is decided, the event names the
+    // meeting, the precedent is indexed; an incidental breakthrough leaves
+    // the barrier open.
+    let d = decide(
+        &case_in(CaseState::AtAlliance),
+        &c[2],
+        &command(CaseAction::Resolve),
+        &on_agenda,
+        now,
+        &policy,
+    )
+    .unwrap();
+    assert_eq!(d.event.meeting, Some(3));
+    assert_eq!(
+        d.follow_up.decide_item,
+        Some(ItemDecision {
+            item: 7,
+            action: EventAction::Case(CaseAction::Resolve),
+            note: d.event.note.clone()
+        })
+    );
+    assert_eq!(d.follow_up.precedent, PrecedentChange::Index);
+    assert_eq!(d.follow_up.barrier, None);
+    // Asking for information keeps the item open.
+    let d = decide(
+        &case_in(CaseState::AtAlliance),
+        &c[2],
+        &command(CaseAction::RequestInformation),
+        &on_agenda,
+        now,
+        &policy,
+    )
+    .unwrap();
+    assert_eq!((d.event.meeting, d.follow_up.decide_item), (None, None));
+    // A structural breakthrough at the representative decides the barrier.
+    let structural = Command::Resolve {
+        outcome: Outcome::StructuralBreakthrough,
+        explanation: "De regeling wordt aangepast.".into(),
+        funds_unlocked: None,
+        dates: DecisionDates {
+            effective_from: chrono::NaiveDate::from_ymd_opt(2027, 1, 1),
+            ..DecisionDates::default()
+        },
+    };
+    let d = decide(
+        &case_in(CaseState::AtNationalRepresentative),
+        &c[3],
+        &structural,
+        &Facts {
+            agenda_item: None,
+            ..on_agenda.clone()
+        },
+        now,
+        &policy,
+    )
+    .unwrap();
+    let b = d.follow_up.barrier.expect("the barrier is decided");
+    assert_eq!(
+        (b.id, b.status, b.effective_from),
+        (
+            5,
+            BarrierStatus::BreakthroughDecided,
+            chrono::NaiveDate::from_ymd_opt(2027, 1, 1)
+        )
+    );
+    // Below the representative a national rule is changed only by reference
+    // to a barrier that already has its breakthrough.
+    let mut at_pb = case_in(CaseState::AtProgrammeBureau);
+    at_pb.facts.rule.scope = RuleScope::National;
+    assert!(decide(&at_pb, &c[1], &structural, &Facts::default(), now, &policy).is_err());
+    let decided = Facts {
+        barrier: Some((5, BarrierStatus::Implemented)),
+        ..Facts::default()
+    };
+    assert!(decide(&at_pb, &c[1], &structural, &decided, now, &policy).is_ok());
 }

@@ -1,12 +1,11 @@
 //! Case use cases: submit, act, read, list.
 
 use doorbraak_core::{
-    BarrierStatus, Case, CaseAction, CaseId, CaseReference, CaseState, Command, DecisionDates,
-    Event, EventAction, Level, MergeTarget, NewCase, Outcome, Principal, ReadScope, SubmitInput,
-    auto_escalation, available_actions, barrier_status_after, decide, may_read, read_scope,
-    submission_event,
+    AgendaRef, Case, CaseAction, CaseId, CaseReference, Command, Decision, DecisionDates,
+    EventAction, Facts, Level, MergeTarget, NewCase, Outcome, Principal, ReadScope, SubmitInput,
+    auto_escalation, available_actions, decide, may_read, read_scope, submission_event,
 };
-use doorbraak_store::{BarrierChange, CaseQuery, FollowUp, PrecedentChange, meeting_level};
+use doorbraak_store::CaseQuery;
 use rust_decimal::Decimal;
 
 use crate::{Engine, EngineError, StoredEvent};
@@ -90,6 +89,7 @@ impl Engine {
         if case.status.version != expected_version {
             return Err(EngineError::VersionConflict);
         }
+        let mut facts = self.facts_of(&case).await?;
         let command = match input {
             CommandInput::PickUp => Command::PickUp,
             CommandInput::Release => Command::Release,
@@ -104,119 +104,80 @@ impl Engine {
                 explanation,
                 funds_unlocked,
                 dates,
-            } => {
-                let barrier_decided = match case.status.barrier {
-                    Some(b) => self.store.barrier_by_id(b).await?.is_some_and(|b| {
-                        matches!(
-                            b.status,
-                            BarrierStatus::BreakthroughDecided | BarrierStatus::Implemented
-                        )
-                    }),
-                    None => false,
-                };
-                Command::Resolve {
-                    outcome,
-                    explanation,
-                    funds_unlocked,
-                    dates,
-                    barrier_decided,
-                }
-            }
+            } => Command::Resolve {
+                outcome,
+                explanation,
+                funds_unlocked,
+                dates,
+            },
             CommandInput::CloseNoBreakthrough { explanation } => {
                 Command::CloseNoBreakthrough { explanation }
             }
             CommandInput::Reject { reason } => Command::Reject { reason },
             CommandInput::Merge { into } => {
                 // Check the actor's right to merge before looking at the target.
-                let now = self.now();
-                doorbraak_core::guard(&case, p, CaseAction::Merge, now, &self.policy())?;
+                doorbraak_core::guard(&case, p, CaseAction::Merge, self.now(), &self.policy())?;
                 let target = self
                     .readable_case(p, into)
                     .await?
                     .ok_or(EngineError::NotFound("case to merge into"))?;
-                Command::Merge {
-                    into: MergeTarget {
-                        id: target.id,
-                        state: target.status.state,
-                    },
-                }
+                facts.merge_target = Some(MergeTarget {
+                    id: target.id,
+                    state: target.status.state,
+                });
+                Command::Merge { into: target.id }
             }
             CommandInput::Withdraw { reason } => Command::Withdraw { reason },
             CommandInput::Contest { reason } => Command::Contest { reason },
         };
         tracing::Span::current().record("action", command.action().as_str());
-        let mut event = decide(&case, p, &command, self.now(), &self.policy())?;
-        let follow = self.follow_ups(&case, &mut event).await?;
-        // The write runs on its own task: a client that goes away (or a
-        // request that times out) cannot cut a transaction off half-way
-        // through its commit, so what the database holds and what this
-        // instance announces always agree.
-        let writer = self.clone();
-        let before = case.clone();
-        let status = tokio::spawn(async move {
-            let status = writer
-                .store
-                .record_transition(&before, &event, &follow)
-                .await?;
-            writer.changed(before.id, event.action);
-            Ok::<_, EngineError>(status)
-        })
-        .await
-        .map_err(|e| EngineError::Internal(format!("the write task failed: {e}")))??;
+        let decision = decide(&case, p, &command, &facts, self.now(), &self.policy())?;
+        let status = self.record(&case, decision).await?;
         tracing::info!(version = status.version, state = %status.state, "case moved");
         Ok(Case { status, ..case })
     }
 
-    /// What else a transition changes: the agenda item it decides, the next
-    /// agenda it goes on, its barrier's status, the precedent index.
-    async fn follow_ups(&self, case: &Case, event: &mut Event) -> Result<FollowUp, EngineError> {
-        let mut follow = FollowUp::default();
-        let before = case.status.state;
-        let after = event.to_state;
-        if before != after && after != CaseState::AwaitingInformation {
-            if let Some(item) = self.store.open_item_of(case.id).await? {
-                let action = event.action.as_str().to_owned();
-                if matches!(
-                    event.action,
-                    EventAction::Case(
-                        CaseAction::Resolve
-                            | CaseAction::CloseNoBreakthrough
-                            | CaseAction::ReferBack
-                            | CaseAction::Escalate
-                    )
-                ) {
-                    event.meeting = Some(item.meeting_id);
-                }
-                follow.decide_item = Some((item.id, action, event.note.clone()));
-            }
-            if let Some(level) = meeting_level(after) {
-                let area = (level == Level::Alliance).then(|| case.facts.focus_area.clone());
-                follow.place_on_agenda = Some((level, area));
-            }
-        }
-        if let Some(b) = case.status.barrier
-            && let Some(barrier) = self.store.barrier_by_id(b).await?
-            && let Some(status) = barrier_status_after(barrier.status, event)
-        {
-            let r = event.effect.resolution.as_ref();
-            follow.barrier = Some(BarrierChange {
-                id: b,
-                status,
-                outcome: r.and_then(|r| r.outcome),
-                note: event.note.clone(),
-                at: event.at,
-                effective_from: r.and_then(|r| r.effective_from),
-                experiment_ends: r.and_then(|r| r.experiment_ends),
-                evaluation_date: r.and_then(|r| r.evaluation_date),
-            });
-        }
-        follow.precedent = match (before, after) {
-            (CaseState::Resolved, CaseState::Resolved) => PrecedentChange::None,
-            (_, CaseState::Resolved) => PrecedentChange::Index,
-            (CaseState::Resolved, _) => PrecedentChange::Remove,
-            _ => PrecedentChange::None,
+    /// Records a decision. The write runs on its own task: a client that
+    /// goes away (or a request that times out) cannot cut a transaction off
+    /// half-way through its commit, so what the database holds and what
+    /// this instance announces always agree.
+    async fn record(
+        &self,
+        case: &Case,
+        decision: Decision,
+    ) -> Result<doorbraak_core::Status, EngineError> {
+        let writer = self.clone();
+        let before = case.clone();
+        tokio::spawn(async move {
+            let status = writer.store.record_transition(&before, &decision).await?;
+            writer.changed(before.id, decision.event.action);
+            Ok::<_, EngineError>(status)
+        })
+        .await
+        .map_err(|e| EngineError::Internal(format!("the write task failed: {e}")))?
+    }
+
+    /// What the core needs to know besides the case: its barrier's status
+    /// and the open agenda item it is on (only a case at a level that meets
+    /// can be on one).
+    async fn facts_of(&self, case: &Case) -> Result<Facts, EngineError> {
+        let barrier = match case.status.barrier {
+            Some(b) => self.store.barrier_by_id(b).await?.map(|r| (r.id, r.status)),
+            None => None,
         };
-        Ok(follow)
+        let agenda_item = if case.status.level.meets() {
+            self.store.open_item_of(case.id).await?.map(|i| AgendaRef {
+                item: i.id,
+                meeting: i.meeting_id,
+            })
+        } else {
+            None
+        };
+        Ok(Facts {
+            barrier,
+            agenda_item,
+            merge_target: None,
+        })
     }
 
     /// Escalates every overdue case at a level whose policy says so. Run
@@ -249,17 +210,14 @@ impl Engine {
             let Some(last) = page.last() else { break };
             after = Some(last.id);
             for case in page {
-                let Some(mut event) = auto_escalation(&case, &system, now, &policy) else {
+                let facts = self.facts_of(&case).await?;
+                let Some(decision) = auto_escalation(&case, &system, &facts, now, &policy) else {
                     continue;
                 };
-                let follow = self.follow_ups(&case, &mut event).await?;
-                match self.store.record_transition(&case, &event, &follow).await {
-                    Ok(_) => {
-                        moved += 1;
-                        self.changed(case.id, event.action);
-                    }
+                match self.record(&case, decision).await {
+                    Ok(_) => moved += 1,
                     // Someone acted on it meanwhile; the next round looks again.
-                    Err(doorbraak_store::StoreError::VersionConflict) => {}
+                    Err(EngineError::VersionConflict) => {}
                     Err(e) => return Err(e.into()),
                 }
             }

@@ -36,7 +36,6 @@ pub use register::{
 pub use doorbraak_store::{
     AgendaItemRecord, Backend, BarrierQuery, BarrierRecord, CaseQuery, FocusAreaRow, MeetingRecord,
     MeetingStatus, MinistryRow, PrecedentHit, Store, StoreError, StoredEvent, UserRecord,
-    meeting_level,
 };
 
 use std::collections::HashMap;

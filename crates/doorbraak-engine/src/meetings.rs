@@ -2,7 +2,7 @@
 //! meeting decide on scheduled dates, from an agenda.
 
 use doorbraak_core::{CaseId, Level, Principal, Role, Timestamp};
-use doorbraak_store::{AgendaItemRecord, MeetingRecord, MeetingStatus, meeting_level};
+use doorbraak_store::{AgendaItemRecord, MeetingRecord, MeetingStatus};
 
 use crate::{Engine, EngineError};
 
@@ -160,7 +160,7 @@ impl Engine {
                 "the meeting is closed".into(),
             ));
         }
-        let fits = meeting_level(case.status.state) == Some(m.level)
+        let fits = case.status.state.meeting_level() == Some(m.level)
             && (m.level != Level::Alliance
                 || m.focus_area.as_deref() == Some(case.facts.focus_area.as_str()));
         if !fits {

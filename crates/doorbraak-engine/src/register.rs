@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use chrono::NaiveDate;
 use doorbraak_core::{
     BwbId, Case, CaseId, CaseState, Level, MinistryCode, Outcome, Principal, Role, RuleScope, Text,
-    Timestamp, barrier_scope, citation_similarity, level_durations, link_barrier, may_read_summary,
-    percentile, text_similarity,
+    Timestamp, barrier_scope, check_link, citation_similarity, level_durations, link_event,
+    may_read_summary, percentile, text_similarity,
 };
 use doorbraak_store::{
     BarrierQuery, BarrierRecord, BarrierScope, NewBarrier, PrecedentHit, StatRow,
@@ -190,13 +190,15 @@ impl Engine {
         }
         let now = self.now();
         // The right to link, before the arguments are looked at.
-        link_barrier(&case, p, 0, now)?;
-        let (event, new) = match choice {
+        check_link(&case, p, None)?;
+        // An existing barrier's id, or the new barrier to create.
+        let barrier: Result<i64, NewBarrier> = match choice {
             BarrierChoice::Existing(id) => {
                 if self.store.barrier_by_id(id).await?.is_none() {
                     return Err(EngineError::NotFound("barrier"));
                 }
-                (link_barrier(&case, p, id, now)?, None)
+                check_link(&case, p, Some(id))?;
+                Ok(id)
             }
             BarrierChoice::New {
                 citation,
@@ -216,19 +218,21 @@ impl Engine {
                         "is not a known ministry",
                     ));
                 }
-                let new = NewBarrier {
+                Err(NewBarrier {
                     citation,
                     bwb_id,
                     scope,
                     owning_ministry: m.as_str().to_owned(),
-                };
-                // The store gives the event the new barrier's id.
-                (link_barrier(&case, p, 0, now)?, Some(new))
+                })
             }
         };
+        // The core makes the event from the barrier's id; for a new barrier
+        // the store knows the id only inside its transaction.
         let status = self
             .store
-            .link_case(&case, event, new.as_ref(), p.id)
+            .link_case(&case, barrier.as_ref().map(|id| *id), p.id, now, |id| {
+                link_event(&case, p, id, now)
+            })
             .await?;
         self.changed(case.id, doorbraak_core::EventAction::LinkBarrier);
         Ok(Case { status, ..case })

@@ -81,11 +81,13 @@ impl Barrier {
     }
     /// An experiment that ends or is due for evaluation within 30 days.
     async fn needs_evaluation(&self, ctx: &Context<'_>) -> bool {
-        let soon = engine(ctx).now().date_naive() + chrono::Days::new(30);
-        self.0.status == core::BarrierStatus::BreakthroughDecided
-            && self.0.decision_outcome == Some(core::Outcome::Experiment)
-            && (self.0.experiment_ends.is_some_and(|d| d <= soon)
-                || self.0.evaluation_date.is_some_and(|d| d <= soon))
+        core::needs_evaluation(
+            self.0.status,
+            self.0.decision_outcome,
+            self.0.experiment_ends,
+            self.0.evaluation_date,
+            engine(ctx).now().date_naive(),
+        )
     }
     /// When the owner recorded that the change is in force.
     async fn in_force_on(&self) -> Option<Day> {
@@ -435,7 +437,7 @@ impl RegisterQueries {
             evaluation_due_by: f
                 .needs_evaluation
                 .unwrap_or(false)
-                .then(|| e.now().date_naive() + chrono::Days::new(30)),
+                .then(|| core::evaluation_due_by(e.now().date_naive())),
         };
         let (rows, more) = e.barriers(&me, &q, after_id, first).await.map_err(to_gql)?;
         let edges: Vec<BarrierEdge> = rows
@@ -831,7 +833,7 @@ pub async fn case_barrier(ctx: &Context<'_>, id: i64) -> ApiResult<Option<Barrie
 
 /// The open meeting whose agenda a case is on, for `Case.nextMeeting`.
 pub async fn next_meeting(ctx: &Context<'_>, case: &core::Case) -> ApiResult<Option<Meeting>> {
-    if doorbraak_engine::meeting_level(case.status.state).is_none() {
+    if case.status.state.meeting_level().is_none() {
         return Ok(None);
     }
     let open = meeting_history(ctx, case).await?.into_iter().find(|i| {

@@ -439,16 +439,7 @@ impl Case {
     /// representative, the breakthrough secretariat, or the submitter when
     /// information was asked.
     async fn holder_role(&self) -> Option<Role> {
-        let s = &self.0.status;
-        match s.state {
-            core::CaseState::AwaitingInformation => Some(Role::Professional),
-            state => state.active_level().map(|l| match l {
-                core::Level::ProgrammeBureau => Role::ProgrammeBureau,
-                core::Level::Alliance => Role::AllianceSecretary,
-                core::Level::NationalRepresentative => Role::NationalRepresentative,
-                core::Level::BreakthroughMeeting => Role::BreakthroughSecretariat,
-            }),
-        }
+        core::holder_role(&self.0.status).map(Into::into)
     }
     /// The barrier of the register this case is linked to.
     async fn barrier(&self, ctx: &Context<'_>) -> ApiResult<Option<crate::register::Barrier>> {
@@ -466,12 +457,7 @@ impl Case {
         Ok(match self.0.status.barrier {
             Some(id) => crate::register::case_barrier(ctx, id)
                 .await?
-                .is_some_and(|b| {
-                    matches!(
-                        b.0.status,
-                        core::BarrierStatus::BreakthroughDecided | core::BarrierStatus::Implemented
-                    )
-                }),
+                .is_some_and(|b| b.0.status.has_breakthrough()),
             None => false,
         })
     }
@@ -484,7 +470,7 @@ impl Case {
     /// At the alliance or the breakthrough meeting with no meeting
     /// scheduled yet: the case waits, visibly, for the secretary to plan one.
     async fn awaiting_meeting(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        if doorbraak_engine::meeting_level(self.0.status.state).is_none() {
+        if self.0.status.state.meeting_level().is_none() {
             return Ok(false);
         }
         Ok(crate::register::next_meeting(ctx, &self.0).await?.is_none())

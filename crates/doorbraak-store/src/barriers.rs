@@ -77,29 +77,7 @@ pub struct BarrierQuery {
     pub evaluation_due_by: Option<NaiveDate>,
 }
 
-/// What a transition does to the case's barrier.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BarrierChange {
-    pub id: i64,
-    pub status: BarrierStatus,
-    pub outcome: Option<Outcome>,
-    pub note: Option<String>,
-    pub at: Timestamp,
-    pub effective_from: Option<NaiveDate>,
-    pub experiment_ends: Option<NaiveDate>,
-    pub evaluation_date: Option<NaiveDate>,
-}
-
-/// What a transition does to the precedent index.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum PrecedentChange {
-    #[default]
-    None,
-    /// The case is now resolved: index its citation and explanation.
-    Index,
-    /// The case is no longer resolved: take it out.
-    Remove,
-}
+pub use doorbraak_core::{BarrierChange, PrecedentChange};
 
 /// One search hit.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -25,18 +25,6 @@ pub struct StoredEvent {
     pub event: Event,
 }
 
-/// What else a transition changes, in the same transaction.
-#[derive(Debug, Clone, Default)]
-pub struct FollowUp {
-    pub barrier: Option<crate::BarrierChange>,
-    pub precedent: crate::PrecedentChange,
-    /// The open agenda item that this event decides (or takes off the
-    /// agenda), with the action that did so.
-    pub decide_item: Option<(i64, String, Option<String>)>,
-    /// Put the case on the next open meeting of this level (and area).
-    pub place_on_agenda: Option<(Level, Option<String>)>,
-}
-
 /// Filters of a case list. Empty vectors and `None` mean "any".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CaseQuery {
@@ -152,9 +140,9 @@ impl Store {
     pub async fn record_transition(
         &self,
         before: &Case,
-        event: &Event,
-        follow: &FollowUp,
+        decision: &doorbraak_core::Decision,
     ) -> Result<Status, StoreError> {
+        let (event, follow) = (&decision.event, &decision.follow_up);
         self.count();
         let txn = self.write.begin().await?;
         let after = match write_transition(&txn, before, event).await {
@@ -180,22 +168,25 @@ impl Store {
         Ok(after)
     }
 
-    /// Links a case to a barrier, creating the barrier first when `new` is
-    /// given (then the event is given its id), all in one transaction.
+    /// Links a case to barrier `existing`, or to a new barrier created
+    /// first, all in one transaction. `event` makes the link's event from
+    /// the barrier's id (the core's `link_event`): for a new barrier the id
+    /// is known only here, so the event is made here, once.
     pub async fn link_case(
         &self,
         before: &Case,
-        mut event: Event,
-        new: Option<&crate::NewBarrier>,
+        barrier: Result<i64, &crate::NewBarrier>,
         by: UserId,
+        at: Timestamp,
+        event: impl FnOnce(i64) -> Event + Send,
     ) -> Result<Status, StoreError> {
         self.count();
         let txn = self.write.begin().await?;
-        if let Some(nb) = new {
-            let id = crate::barriers::insert_barrier(&txn, nb, by, event.at).await?;
-            event.effect.barrier = Some(id);
-            event.note = Some(format!("linked to barrier {id}"));
-        }
+        let id = match barrier {
+            Ok(id) => id,
+            Err(nb) => crate::barriers::insert_barrier(&txn, nb, by, at).await?,
+        };
+        let event = event(id);
         let after = match write_transition(&txn, before, &event).await {
             Ok(after) => after,
             Err(e) => {
@@ -283,18 +274,20 @@ impl Store {
             let decided = sea_orm::sea_query::Query::select()
                 .column(barrier::Column::Id)
                 .from(barrier::Entity)
-                .and_where(barrier::Column::Status.is_in([
-                    doorbraak_core::BarrierStatus::BreakthroughDecided.as_str(),
-                    doorbraak_core::BarrierStatus::Implemented.as_str(),
-                ]))
+                .and_where(
+                    barrier::Column::Status.is_in(
+                        doorbraak_core::BarrierStatus::ALL
+                            .iter()
+                            .filter(|s| s.has_breakthrough())
+                            .map(|s| s.as_str()),
+                    ),
+                )
                 .to_owned();
-            let open = [
-                CaseState::AtProgrammeBureau,
-                CaseState::AtAlliance,
-                CaseState::AtNationalRepresentative,
-                CaseState::AtBreakthroughMeeting,
-                CaseState::AwaitingInformation,
-            ];
+            let open: Vec<CaseState> = CaseState::ALL
+                .iter()
+                .copied()
+                .filter(|s| s.is_open())
+                .collect();
             cond = cond
                 .add(case::Column::State.is_in(names(&open, CaseState::as_str)))
                 .add(case::Column::BarrierId.in_subquery(decided));

@@ -29,9 +29,9 @@ pub use barriers::{
     BarrierChange, BarrierQuery, BarrierRecord, BarrierScope, LinkedCase, NewBarrier,
     PrecedentChange, PrecedentHit, StatRow,
 };
-pub use cases::{CaseQuery, FollowUp, StoredEvent};
+pub use cases::{CaseQuery, StoredEvent};
 pub use connect::{ACQUIRE_TIMEOUT, Backend, PoolSizes, PoolStat};
-pub use meetings::{AgendaItemRecord, MeetingRecord, MeetingStatus, meeting_level};
+pub use meetings::{AgendaItemRecord, MeetingRecord, MeetingStatus};
 pub use reference::{FocusAreaRow, MinistryRow};
 pub use users::{NewUser, UserRecord};
 

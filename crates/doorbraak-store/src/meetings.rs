@@ -4,13 +4,12 @@
 //! to another meeting. A case has at most one open item, always in an open
 //! meeting of the level it is at.
 
-use doorbraak_core::{CaseId, CaseState, Event, Level, Timestamp, UserId};
+use doorbraak_core::{CaseId, Event, Level, Timestamp, UserId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use crate::cases::FollowUp;
 use crate::convert::{from_ms, ms, parse};
 use crate::entity::{agenda_item, case, meeting};
 use crate::{Store, StoreError};
@@ -162,21 +161,21 @@ pub(crate) async fn apply_agenda(
     txn: &DatabaseTransaction,
     case_id: CaseId,
     event: &Event,
-    follow: &FollowUp,
+    follow: &doorbraak_core::FollowUp,
 ) -> Result<(), StoreError> {
-    if let Some((item, decision, note)) = &follow.decide_item {
+    if let Some(d) = &follow.decide_item {
         agenda_item::Entity::update_many()
             .set(agenda_item::ActiveModel {
-                decision: Set(Some(decision.clone())),
-                note: Set(note.clone()),
+                decision: Set(Some(d.action.as_str().to_owned())),
+                note: Set(d.note.clone()),
                 decided_at: Set(Some(ms(event.at))),
                 ..Default::default()
             })
-            .filter(agenda_item::Column::Id.eq(*item))
+            .filter(agenda_item::Column::Id.eq(d.item))
             .exec(txn)
             .await?;
     }
-    if let Some((level, area)) = &follow.place_on_agenda {
+    if let Some(doorbraak_core::AgendaPlace { level, area }) = &follow.place_on_agenda {
         let already = agenda_item::Entity::find()
             .filter(open_item().add(agenda_item::Column::CaseId.eq(case_id)))
             .one(txn)
@@ -438,14 +437,5 @@ impl Store {
             .into_iter()
             .map(item_record)
             .collect()
-    }
-}
-
-/// States at which a case waits for a meeting.
-pub fn meeting_level(state: CaseState) -> Option<Level> {
-    match state {
-        CaseState::AtAlliance => Some(Level::Alliance),
-        CaseState::AtBreakthroughMeeting => Some(Level::BreakthroughMeeting),
-        _ => None,
     }
 }
