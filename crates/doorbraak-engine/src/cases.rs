@@ -218,7 +218,7 @@ impl Engine {
                     Ok(_) => moved += 1,
                     // Someone acted on it meanwhile; the next round looks again.
                     Err(EngineError::VersionConflict) => {}
-                    Err(e) => return Err(e.into()),
+                    Err(e) => return Err(e),
                 }
             }
         }
