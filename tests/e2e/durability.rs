@@ -80,7 +80,10 @@ async fn the_state_is_rebuilt_from_the_log(db: Db) {
         ids.push(case["id"].as_str().unwrap().parse::<i64>().unwrap());
     }
     let store = app.engine.store();
-    let events = store.events_of(&ids).await.unwrap();
+    let events = store
+        .events_of(&doorbraak_core::ReadScope::All, &ids)
+        .await
+        .unwrap();
     for id in ids {
         let case = store.case_by_id(id).await.unwrap().unwrap();
         let log: Vec<_> = events

@@ -38,8 +38,9 @@ pub use model::{
 };
 pub use privacy::{contains_bsn, is_valid_bsn};
 pub use scope::{
-    BarrierScope, ReadScope, barrier_scope, may_read, may_read_barrier, may_read_summary,
-    read_scope,
+    BarrierScope, MeetingScope, ReadScope, StatisticsScope, barrier_scope, may_read,
+    may_read_barrier, may_read_meeting, may_read_statistics, may_read_summary, may_see_name,
+    meeting_scope, read_scope, statistics_scope,
 };
 pub use submission::{NewCase, ReferenceData, SubmitInput};
 pub use values::{AreaCode, BwbId, CaseReference, Euros, MinistryCode, Text};

@@ -8,6 +8,62 @@ use crate::UserId;
 use crate::machine::{Case, Principal};
 use crate::model::{Level, Role};
 
+/// May `p` see the name of user `whom`? Handlers and administrators see
+/// the names of the people on a case; a professional sees roles, not
+/// names, and only their own name.
+pub fn may_see_name(p: &Principal, whom: UserId) -> bool {
+    p.role != Role::Professional || p.id == whom
+}
+
+/// The meetings of a level a user may read in full (with their agendas),
+/// in a form a store can turn into a filter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MeetingScope {
+    All,
+    /// Alliance meetings of these focus areas.
+    Areas(Vec<String>),
+    Nothing,
+}
+
+/// Alliance meetings are for the programme bureau, the secretary and the
+/// representatives of the area; breakthrough meetings for the
+/// secretariat; all for administrators. Others reach a meeting only
+/// through their own case on it, and then see its date and level and no
+/// other case ([`may_read`] filters the agenda).
+pub fn meeting_scope(p: &Principal, level: Level) -> MeetingScope {
+    match (level, p.role) {
+        (_, Role::Administrator) => MeetingScope::All,
+        (
+            Level::Alliance,
+            Role::ProgrammeBureau | Role::AllianceSecretary | Role::NationalRepresentative,
+        ) => MeetingScope::Areas(p.areas.clone()),
+        (Level::BreakthroughMeeting, Role::BreakthroughSecretariat) => MeetingScope::All,
+        (
+            Level::Alliance,
+            Role::Professional | Role::BreakthroughSecretariat | Role::MinistryAnalyst,
+        )
+        | (
+            Level::BreakthroughMeeting,
+            Role::Professional
+            | Role::ProgrammeBureau
+            | Role::AllianceSecretary
+            | Role::NationalRepresentative
+            | Role::MinistryAnalyst,
+        )
+        | (Level::ProgrammeBureau | Level::NationalRepresentative, _) => MeetingScope::Nothing,
+    }
+}
+
+/// May `p` read a meeting of `level` (in `area`, for an alliance) in full?
+/// Agrees with [`meeting_scope`] by construction.
+pub fn may_read_meeting(p: &Principal, level: Level, area: Option<&str>) -> bool {
+    match meeting_scope(p, level) {
+        MeetingScope::All => true,
+        MeetingScope::Areas(areas) => area.is_some_and(|a| areas.iter().any(|x| x == a)),
+        MeetingScope::Nothing => false,
+    }
+}
+
 /// The set of cases a user may read, in a form a store can turn into a filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadScope {
@@ -106,5 +162,38 @@ pub fn may_read_summary(p: &Principal, case: &Case, barrier_ministry: &str) -> b
         | Role::BreakthroughSecretariat => true,
         Role::MinistryAnalyst => p.ministry.as_deref() == Some(barrier_ministry),
         Role::Professional => false,
+    }
+}
+
+/// Whose statistics and reports a user may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatisticsScope {
+    /// Every ministry's (administrators, the breakthrough secretariat).
+    All,
+    /// Their own ministry's (analysts, and national representatives, who
+    /// take their ministry's cases to The Hague).
+    Ministry(String),
+    Nothing,
+}
+
+pub fn statistics_scope(p: &Principal) -> StatisticsScope {
+    match p.role {
+        Role::Administrator | Role::BreakthroughSecretariat => StatisticsScope::All,
+        Role::MinistryAnalyst | Role::NationalRepresentative => match &p.ministry {
+            Some(m) => StatisticsScope::Ministry(m.clone()),
+            None => StatisticsScope::Nothing,
+        },
+        Role::Professional | Role::ProgrammeBureau | Role::AllianceSecretary => {
+            StatisticsScope::Nothing
+        }
+    }
+}
+
+/// May `p` read the statistics and reports of `ministry`?
+pub fn may_read_statistics(p: &Principal, ministry: &str) -> bool {
+    match statistics_scope(p) {
+        StatisticsScope::All => true,
+        StatisticsScope::Ministry(m) => m == ministry,
+        StatisticsScope::Nothing => false,
     }
 }

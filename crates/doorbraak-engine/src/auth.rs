@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use doorbraak_core::{AreaCode, MinistryCode, Role, Text};
+use doorbraak_core::{AreaCode, MinistryCode, Principal, Role, Text, may_see_name};
 use doorbraak_store::NewUser;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -271,10 +271,15 @@ impl Engine {
         self.reload_reference().await
     }
 
-    /// Users by id, for display (no scope: names and roles are not secret
-    /// to colleagues on the same case).
-    pub async fn users(&self, ids: &[i64]) -> Result<Vec<UserRecord>, EngineError> {
-        Ok(self.store.users_by_ids(ids).await?)
+    /// Users by id, for display: those whose names the caller may see
+    /// (`doorbraak_core::may_see_name`: a professional sees only their own).
+    pub async fn users(&self, p: &Principal, ids: &[i64]) -> Result<Vec<UserRecord>, EngineError> {
+        let visible: Vec<i64> = ids
+            .iter()
+            .copied()
+            .filter(|id| may_see_name(p, *id))
+            .collect();
+        Ok(self.store.users_by_ids(&visible).await?)
     }
 
     /// Every user (administrators only).

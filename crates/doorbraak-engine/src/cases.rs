@@ -292,9 +292,13 @@ impl Engine {
         Ok(Page { cases, has_next })
     }
 
-    /// The logs of several cases the caller has already been allowed to read.
-    pub async fn events_of(&self, ids: &[CaseId]) -> Result<Vec<StoredEvent>, EngineError> {
-        Ok(self.store.events_of(ids).await?)
+    /// The logs of those of several cases that the caller may read.
+    pub async fn events_of(
+        &self,
+        p: &Principal,
+        ids: &[CaseId],
+    ) -> Result<Vec<StoredEvent>, EngineError> {
+        Ok(self.store.events_of(&read_scope(p), ids).await?)
     }
 
     /// What the caller may do to a case now.

@@ -30,7 +30,8 @@ pub use doorbraak_core::Role;
 pub use doorbraak_store::PoolStat;
 pub use error::EngineError;
 pub use register::{
-    BarrierChoice, CaseSummary, Lesson, LevelDuration, MinistryStatistics, StatFilter,
+    BarrierChoice, CaseSummary, Lesson, LevelDuration, MinistryReport, MinistryStatistics,
+    StatFilter,
 };
 
 pub use doorbraak_store::{

@@ -1,29 +1,15 @@
 //! Meetings: the alliance of each focus area and the national breakthrough
 //! meeting decide on scheduled dates, from an agenda.
 
-use doorbraak_core::{CaseId, Level, Principal, Role, Timestamp};
+use doorbraak_core::{
+    CaseId, Level, MeetingScope, Principal, Role, Timestamp, may_read_meeting, meeting_scope,
+    read_scope,
+};
 use doorbraak_store::{AgendaItemRecord, MeetingRecord, MeetingStatus};
 
 use crate::{Engine, EngineError};
 
 impl Engine {
-    /// May `p` read meetings of this level and area?
-    fn may_read_meetings(&self, p: &Principal, level: Level, area: Option<&str>) -> bool {
-        match (level, area) {
-            (Level::Alliance, Some(a)) => match p.role {
-                Role::Administrator => true,
-                Role::ProgrammeBureau | Role::AllianceSecretary | Role::NationalRepresentative => {
-                    p.has_area(a)
-                }
-                _ => false,
-            },
-            (Level::BreakthroughMeeting, None) => {
-                matches!(p.role, Role::Administrator | Role::BreakthroughSecretariat)
-            }
-            _ => false,
-        }
-    }
-
     /// May `p` schedule, close and rearrange meetings of this level and area?
     fn may_run_meetings(&self, p: &Principal, level: Level, area: Option<&str>) -> bool {
         match (level, area) {
@@ -100,7 +86,7 @@ impl Engine {
             .store
             .meeting_by_id(id)
             .await?
-            .filter(|m| self.may_read_meetings(p, m.level, m.focus_area.as_deref())))
+            .filter(|m| may_read_meeting(p, m.level, m.focus_area.as_deref())))
     }
 
     /// Meetings of a level, oldest first.
@@ -112,20 +98,11 @@ impl Engine {
         after: Option<i64>,
         first: u64,
     ) -> Result<(Vec<MeetingRecord>, bool), EngineError> {
-        let allowed: Option<Vec<String>> = match (level, p.role) {
-            (Level::Alliance, Role::Administrator) => None,
-            (
-                Level::Alliance,
-                Role::ProgrammeBureau | Role::AllianceSecretary | Role::NationalRepresentative,
-            ) => Some(p.areas.clone()),
-            (Level::BreakthroughMeeting, Role::Administrator | Role::BreakthroughSecretariat) => {
-                None
-            }
-            _ => Some(Vec::new()),
+        let allowed: Option<Vec<String>> = match meeting_scope(p, level) {
+            MeetingScope::All => None,
+            MeetingScope::Areas(areas) if !areas.is_empty() => Some(areas),
+            MeetingScope::Areas(_) | MeetingScope::Nothing => return Ok((Vec::new(), false)),
         };
-        if allowed.as_ref().is_some_and(Vec::is_empty) {
-            return Ok((Vec::new(), false));
-        }
         let mut rows = self
             .store
             .list_meetings(level, area, allowed.as_deref(), after, first + 1)
@@ -195,21 +172,51 @@ impl Engine {
             .ok_or_else(|| EngineError::InvalidTransition("the meeting is already closed".into()))
     }
 
-    /// Agenda items of meetings the caller may read.
-    pub async fn agenda(&self, ids: &[i64]) -> Result<Vec<AgendaItemRecord>, EngineError> {
-        Ok(self.store.items_of_meetings(ids).await?)
+    /// The agenda items of some meetings whose case the caller may read
+    /// in full: an agenda never shows another case.
+    pub async fn agenda(
+        &self,
+        p: &Principal,
+        meetings: &[i64],
+    ) -> Result<Vec<AgendaItemRecord>, EngineError> {
+        Ok(self
+            .store
+            .items_of_meetings(&read_scope(p), meetings)
+            .await?)
     }
 
-    /// Agenda items of cases the caller has already been allowed to read.
+    /// The agenda items (meeting history) of some cases, those the caller
+    /// may read only.
     pub async fn items_of_cases(
         &self,
-        ids: &[CaseId],
+        p: &Principal,
+        cases: &[CaseId],
     ) -> Result<Vec<AgendaItemRecord>, EngineError> {
-        Ok(self.store.items_of_cases(ids).await?)
+        Ok(self.store.items_of_cases(&read_scope(p), cases).await?)
     }
 
-    /// Meetings by id (for cases already read; no scope check).
-    pub async fn meetings_by_ids(&self, ids: &[i64]) -> Result<Vec<MeetingRecord>, EngineError> {
-        Ok(self.store.meetings_by_ids(ids).await?)
+    /// Meetings by id that the caller may read in full, or reaches through
+    /// a case of theirs on its agenda (then they see its date and level).
+    pub async fn meetings_by_ids(
+        &self,
+        p: &Principal,
+        ids: &[i64],
+    ) -> Result<Vec<MeetingRecord>, EngineError> {
+        let all = self.store.meetings_by_ids(ids).await?;
+        let (mut open, others): (Vec<MeetingRecord>, Vec<MeetingRecord>) = all
+            .into_iter()
+            .partition(|m| may_read_meeting(p, m.level, m.focus_area.as_deref()));
+        if !others.is_empty() {
+            let other_ids: Vec<i64> = others.iter().map(|m| m.id).collect();
+            let reached: std::collections::HashSet<i64> = self
+                .store
+                .items_of_meetings(&read_scope(p), &other_ids)
+                .await?
+                .into_iter()
+                .map(|i| i.meeting_id)
+                .collect();
+            open.extend(others.into_iter().filter(|m| reached.contains(&m.id)));
+        }
+        Ok(open)
     }
 }

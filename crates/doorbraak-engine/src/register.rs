@@ -4,9 +4,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use doorbraak_core::{
-    BwbId, Case, CaseId, CaseState, Level, MinistryCode, Outcome, Principal, Role, RuleScope, Text,
-    Timestamp, barrier_scope, check_link, citation_similarity, level_durations, link_event,
-    may_read_summary, percentile, text_similarity,
+    BwbId, Case, CaseId, CaseState, Level, MinistryCode, Outcome, Principal, ReadScope, Role,
+    RuleScope, StatisticsScope, Text, Timestamp, barrier_scope, check_link, citation_similarity,
+    level_durations, link_event, may_read_statistics, may_read_summary, percentile,
+    statistics_scope, text_similarity,
 };
 use doorbraak_store::{
     BarrierQuery, BarrierRecord, BarrierScope, NewBarrier, PrecedentHit, StatRow,
@@ -99,6 +100,14 @@ impl StatFilter {
     }
 }
 
+/// One ministry's part of the periodic report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MinistryReport {
+    pub ministry: String,
+    pub statistics: MinistryStatistics,
+    pub lessons: Vec<Lesson>,
+}
+
 /// One lesson for the periodic report: what was decided, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lesson {
@@ -126,10 +135,15 @@ impl Engine {
         Ok(self.store.barrier_by_id(id).await?)
     }
 
-    /// Barriers by id, for cases the caller has already been allowed to read
-    /// (a case shows its own barrier, whoever owns it).
-    pub async fn barriers_by_ids(&self, ids: &[i64]) -> Result<Vec<BarrierRecord>, EngineError> {
-        Ok(self.store.barriers_by_ids(ids).await?)
+    /// Those of some barriers the caller may read. Every barrier a
+    /// readable case links to is among them: handlers see the whole
+    /// register, a professional the barriers of their own cases.
+    pub async fn barriers_by_ids(
+        &self,
+        p: &Principal,
+        ids: &[i64],
+    ) -> Result<Vec<BarrierRecord>, EngineError> {
+        Ok(self.store.barriers_by_ids(&barrier_scope(p), ids).await?)
     }
 
     /// A page of the barriers the caller may read, newest first.
@@ -380,14 +394,7 @@ impl Engine {
                 "is not a known ministry",
             ));
         }
-        let allowed = match p.role {
-            Role::Administrator | Role::BreakthroughSecretariat => true,
-            Role::MinistryAnalyst | Role::NationalRepresentative => {
-                p.ministry.as_deref() == Some(code.as_str())
-            }
-            _ => false,
-        };
-        if allowed {
+        if may_read_statistics(p, &code) {
             Ok(code)
         } else {
             Err(EngineError::Forbidden(
@@ -476,7 +483,8 @@ impl Engine {
         let ids: Vec<CaseId> = created.iter().map(|r| r.case_id).collect();
         let mut by_level: BTreeMap<Level, Vec<f64>> = BTreeMap::new();
         for chunk in ids.chunks(5_000) {
-            let events = self.store.events_of(chunk).await?;
+            // Aggregates only: who may see the statistics was checked above.
+            let events = self.store.events_of(&ReadScope::All, chunk).await?;
             let mut logs: HashMap<CaseId, Vec<doorbraak_core::Event>> = HashMap::new();
             for e in events {
                 logs.entry(e.case_id).or_default().push(e.event);
@@ -516,6 +524,35 @@ impl Engine {
             level_durations,
             per_barrier,
         })
+    }
+
+    /// The periodic report: per ministry the caller may read, what was
+    /// reported, decided, implemented and refused, with up to 50 lessons.
+    pub async fn barrier_report(
+        &self,
+        p: &Principal,
+        f: &StatFilter,
+    ) -> Result<Vec<MinistryReport>, EngineError> {
+        let codes: Vec<String> = match statistics_scope(p) {
+            StatisticsScope::All => self.ministries().into_iter().map(|m| m.code).collect(),
+            StatisticsScope::Ministry(m) => vec![m],
+            StatisticsScope::Nothing => {
+                return Err(EngineError::Forbidden(
+                    "the report is for ministries and the secretariat".into(),
+                ));
+            }
+        };
+        let mut out = Vec::new();
+        for ministry in codes {
+            let statistics = self.ministry_statistics(p, &ministry, f).await?;
+            let lessons = self.lessons(p, &ministry, f, 50).await?;
+            out.push(MinistryReport {
+                ministry,
+                statistics,
+                lessons,
+            });
+        }
+        Ok(out)
     }
 
     /// The lessons of a period for a ministry: decisions with their

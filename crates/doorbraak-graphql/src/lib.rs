@@ -79,7 +79,7 @@ pub async fn request_data(
     engine: &Engine,
     caller: Option<UserRecord>,
 ) -> (Option<Caller>, Loaders) {
-    let loaders = Loaders::new(engine);
+    let loaders = Loaders::new(engine, caller.as_ref());
     if let Some(u) = &caller {
         loaders.users.feed_one(u.id, u.clone()).await;
     }

@@ -1,10 +1,12 @@
 //! Batch loaders, so that a list of cases costs a fixed number of queries,
-//! not one per row.
+//! not one per row. Each is built per request with the caller, and every
+//! engine call it makes takes that caller: the engine decides what it may
+//! see, so a loader can never hand out what the caller may not read.
 
 use std::collections::HashMap;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use doorbraak_core::{CaseId, UserId};
+use doorbraak_core::{CaseId, Principal, UserId};
 use doorbraak_engine::{
     AgendaItemRecord, BarrierRecord, Engine, EngineError, MeetingRecord, StoredEvent, UserRecord,
 };
@@ -38,14 +40,17 @@ where
 }
 
 /// Users by id.
-pub struct UserLoader(pub Engine);
+pub struct UserLoader(pub Engine, pub Option<Principal>);
 
 impl Loader<UserId> for UserLoader {
     type Value = UserRecord;
     type Error = EngineError;
 
     async fn load(&self, keys: &[UserId]) -> Result<HashMap<UserId, UserRecord>, EngineError> {
-        Ok(retrying(|| self.0.users(keys))
+        let Some(p) = &self.1 else {
+            return Ok(HashMap::new());
+        };
+        Ok(retrying(|| self.0.users(p, keys))
             .await?
             .into_iter()
             .map(|u| (u.id, u))
@@ -55,7 +60,7 @@ impl Loader<UserId> for UserLoader {
 
 /// A case's events by case id. Only ever asked for cases the caller was
 /// already allowed to read.
-pub struct EventLoader(pub Engine);
+pub struct EventLoader(pub Engine, pub Option<Principal>);
 
 impl Loader<CaseId> for EventLoader {
     type Value = Vec<StoredEvent>;
@@ -66,7 +71,10 @@ impl Loader<CaseId> for EventLoader {
         keys: &[CaseId],
     ) -> Result<HashMap<CaseId, Vec<StoredEvent>>, EngineError> {
         let mut out: HashMap<CaseId, Vec<StoredEvent>> = HashMap::new();
-        for e in retrying(|| self.0.events_of(keys)).await? {
+        let Some(p) = &self.1 else {
+            return Ok(out);
+        };
+        for e in retrying(|| self.0.events_of(p, keys)).await? {
             out.entry(e.case_id).or_default().push(e);
         }
         Ok(out)
@@ -74,14 +82,17 @@ impl Loader<CaseId> for EventLoader {
 }
 
 /// Barriers by id.
-pub struct BarrierLoader(pub Engine);
+pub struct BarrierLoader(pub Engine, pub Option<Principal>);
 
 impl Loader<i64> for BarrierLoader {
     type Value = BarrierRecord;
     type Error = EngineError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, BarrierRecord>, EngineError> {
-        Ok(retrying(|| self.0.barriers_by_ids(keys))
+        let Some(p) = &self.1 else {
+            return Ok(HashMap::new());
+        };
+        Ok(retrying(|| self.0.barriers_by_ids(p, keys))
             .await?
             .into_iter()
             .map(|b| (b.id, b))
@@ -90,7 +101,7 @@ impl Loader<i64> for BarrierLoader {
 }
 
 /// A case's agenda items (its meeting history) by case id.
-pub struct AgendaLoader(pub Engine);
+pub struct AgendaLoader(pub Engine, pub Option<Principal>);
 
 impl Loader<CaseId> for AgendaLoader {
     type Value = Vec<AgendaItemRecord>;
@@ -104,7 +115,10 @@ impl Loader<CaseId> for AgendaLoader {
         // remembers "no meetings" too.
         let mut out: HashMap<CaseId, Vec<AgendaItemRecord>> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
-        for i in retrying(|| self.0.items_of_cases(keys)).await? {
+        let Some(p) = &self.1 else {
+            return Ok(out);
+        };
+        for i in retrying(|| self.0.items_of_cases(p, keys)).await? {
             out.entry(i.case_id).or_default().push(i);
         }
         Ok(out)
@@ -112,14 +126,17 @@ impl Loader<CaseId> for AgendaLoader {
 }
 
 /// Meetings by id.
-pub struct MeetingLoader(pub Engine);
+pub struct MeetingLoader(pub Engine, pub Option<Principal>);
 
 impl Loader<i64> for MeetingLoader {
     type Value = MeetingRecord;
     type Error = EngineError;
 
     async fn load(&self, keys: &[i64]) -> Result<HashMap<i64, MeetingRecord>, EngineError> {
-        Ok(retrying(|| self.0.meetings_by_ids(keys))
+        let Some(p) = &self.1 else {
+            return Ok(HashMap::new());
+        };
+        Ok(retrying(|| self.0.meetings_by_ids(p, keys))
             .await?
             .into_iter()
             .map(|m| (m.id, m))
@@ -137,23 +154,47 @@ pub struct Loaders {
 }
 
 impl Loaders {
-    pub fn new(engine: &Engine) -> Loaders {
-        let e = || engine.clone();
+    pub fn new(engine: &Engine, caller: Option<&UserRecord>) -> Loaders {
+        let p = caller.map(UserRecord::principal);
+        let e = || (engine.clone(), p.clone());
         Loaders {
-            users: DataLoader::with_cache(UserLoader(e()), tokio::spawn, HashMapCache::default()),
-            events: DataLoader::with_cache(EventLoader(e()), tokio::spawn, HashMapCache::default()),
+            users: DataLoader::with_cache(
+                {
+                    let (e, p) = e();
+                    UserLoader(e, p)
+                },
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
+            events: DataLoader::with_cache(
+                {
+                    let (e, p) = e();
+                    EventLoader(e, p)
+                },
+                tokio::spawn,
+                HashMapCache::default(),
+            ),
             barriers: DataLoader::with_cache(
-                BarrierLoader(e()),
+                {
+                    let (e, p) = e();
+                    BarrierLoader(e, p)
+                },
                 tokio::spawn,
                 HashMapCache::default(),
             ),
             agendas: DataLoader::with_cache(
-                AgendaLoader(e()),
+                {
+                    let (e, p) = e();
+                    AgendaLoader(e, p)
+                },
                 tokio::spawn,
                 HashMapCache::default(),
             ),
             meetings: DataLoader::with_cache(
-                MeetingLoader(e()),
+                {
+                    let (e, p) = e();
+                    MeetingLoader(e, p)
+                },
                 tokio::spawn,
                 HashMapCache::default(),
             ),

@@ -319,7 +319,7 @@ async fn items(
     let e = engine(ctx);
     let me = caller(ctx)?.principal();
     let rows: Vec<AgendaItemRecord> = e
-        .agenda(&[m.id])
+        .agenda(&me, &[m.id])
         .await
         .map_err(to_gql)?
         .into_iter()
@@ -592,41 +592,25 @@ impl RegisterQueries {
     ) -> ApiResult<Vec<MinistryReport>> {
         let me = caller(ctx)?.principal();
         let e = engine(ctx);
-        let codes: Vec<String> = match me.role {
-            core::Role::Administrator | core::Role::BreakthroughSecretariat => {
-                e.ministries().into_iter().map(|m| m.code).collect()
-            }
-            core::Role::MinistryAnalyst | core::Role::NationalRepresentative => {
-                me.ministry.clone().into_iter().collect()
-            }
-            _ => {
-                return Err(
-                    ErrorCode::Forbidden.error("the report is for ministries and the secretariat")
-                );
-            }
-        };
         let f = StatFilter {
             from: Some(from),
             to: Some(to),
             ..StatFilter::default()
         };
         let mut out = Vec::new();
-        for code in codes {
-            let s = e
-                .ministry_statistics(&me, &code, &f)
-                .await
-                .map_err(to_gql)?;
-            let lessons = e.lessons(&me, &code, &f, 50).await.map_err(to_gql)?;
-            let Some(ministry) = e.ministry(&code).map(Ministry::from) else {
+        for r in e.barrier_report(&me, &f).await.map_err(to_gql)? {
+            let Some(ministry) = e.ministry(&r.ministry).map(Ministry::from) else {
                 continue;
             };
+            let s = r.statistics;
             out.push(MinistryReport {
                 ministry,
                 barriers_reported: s.barriers_reported as i32,
                 barriers_decided: s.barriers_decided as i32,
                 barriers_implemented: s.barriers_implemented as i32,
                 barriers_refused: s.barriers_refused as i32,
-                lessons: lessons
+                lessons: r
+                    .lessons
                     .into_iter()
                     .map(|l| Lesson {
                         case_reference: l.case_reference,

@@ -154,7 +154,7 @@ pub async fn agenda_document(
         Ok(None) => return not_found(),
         Err(e) => return internal(e),
     };
-    let items = match st.engine.agenda(&[m.id]).await {
+    let items = match st.engine.agenda(&p, &[m.id]).await {
         Ok(i) => i,
         Err(e) => return internal(e),
     };

@@ -142,6 +142,26 @@ fn in_areas(areas: &[String]) -> sea_orm::sea_query::SimpleExpr {
     barrier::Column::Id.in_subquery(sub)
 }
 
+/// The condition that keeps barriers inside a reader's scope; `None` for
+/// no barrier at all.
+fn barrier_scope_condition(scope: &BarrierScope) -> Option<Condition> {
+    let cond = Condition::all();
+    Some(match scope {
+        BarrierScope::All => cond,
+        BarrierScope::Nothing => return None,
+        BarrierScope::Ministry(m) => cond.add(barrier::Column::OwningMinistry.eq(m.clone())),
+        BarrierScope::SubmittedBy(user) => {
+            let sub = sea_orm::sea_query::Query::select()
+                .column(case::Column::BarrierId)
+                .from(case::Entity)
+                .and_where(case::Column::SubmittedBy.eq(*user))
+                .and_where(case::Column::BarrierId.is_not_null())
+                .to_owned();
+            cond.add(barrier::Column::Id.in_subquery(sub))
+        }
+    })
+}
+
 impl Store {
     pub async fn barrier_by_id(&self, id: i64) -> Result<Option<BarrierRecord>, StoreError> {
         self.count();
@@ -152,13 +172,21 @@ impl Store {
             .transpose()
     }
 
-    pub async fn barriers_by_ids(&self, ids: &[i64]) -> Result<Vec<BarrierRecord>, StoreError> {
+    /// Those of some barriers that `scope` may read.
+    pub async fn barriers_by_ids(
+        &self,
+        scope: &BarrierScope,
+        ids: &[i64],
+    ) -> Result<Vec<BarrierRecord>, StoreError> {
         self.count();
+        let Some(visible) = barrier_scope_condition(scope) else {
+            return Ok(Vec::new());
+        };
         if ids.is_empty() {
             return Ok(Vec::new());
         }
         barrier::Entity::find()
-            .filter(barrier::Column::Id.is_in(ids.iter().copied()))
+            .filter(visible.add(barrier::Column::Id.is_in(ids.iter().copied())))
             .all(&self.read)
             .await?
             .into_iter()
@@ -197,20 +225,8 @@ impl Store {
         limit: u64,
     ) -> Result<Vec<BarrierRecord>, StoreError> {
         self.count();
-        let mut cond = Condition::all();
-        cond = match scope {
-            BarrierScope::All => cond,
-            BarrierScope::Nothing => return Ok(Vec::new()),
-            BarrierScope::Ministry(m) => cond.add(barrier::Column::OwningMinistry.eq(m.clone())),
-            BarrierScope::SubmittedBy(user) => {
-                let sub = sea_orm::sea_query::Query::select()
-                    .column(case::Column::BarrierId)
-                    .from(case::Entity)
-                    .and_where(case::Column::SubmittedBy.eq(*user))
-                    .and_where(case::Column::BarrierId.is_not_null())
-                    .to_owned();
-                cond.add(barrier::Column::Id.in_subquery(sub))
-            }
+        let Some(mut cond) = barrier_scope_condition(scope) else {
+            return Ok(Vec::new());
         };
         if let Some(m) = &q.ministry {
             cond = cond.add(barrier::Column::OwningMinistry.eq(m.clone()));

@@ -70,6 +70,21 @@ fn event_row(case_id: CaseId, sequence: i32, e: &Event) -> case_event::ActiveMod
     }
 }
 
+/// The ids of the cases inside a reader's scope, as a subquery; `None`
+/// when the scope is every case (no filter needed).
+pub(crate) fn readable_ids(scope: &ReadScope) -> Option<sea_orm::sea_query::SelectStatement> {
+    if *scope == ReadScope::All {
+        return None;
+    }
+    Some(
+        sea_orm::sea_query::Query::select()
+            .column(case::Column::Id)
+            .from(case::Entity)
+            .cond_where(scope_condition(scope))
+            .to_owned(),
+    )
+}
+
 /// The condition that keeps a list inside a reader's scope.
 fn scope_condition(scope: &ReadScope) -> Condition {
     match scope {
@@ -307,13 +322,23 @@ impl Store {
     }
 
     /// The logs of several cases, each in sequence order (one query).
-    pub async fn events_of(&self, case_ids: &[CaseId]) -> Result<Vec<StoredEvent>, StoreError> {
+    /// The logs of those of `case_ids` that `scope` may read.
+    pub async fn events_of(
+        &self,
+        scope: &ReadScope,
+        case_ids: &[CaseId],
+    ) -> Result<Vec<StoredEvent>, StoreError> {
         self.count();
-        if case_ids.is_empty() {
+        if case_ids.is_empty() || *scope == ReadScope::Nothing {
             return Ok(Vec::new());
         }
+        let mut cond =
+            Condition::all().add(case_event::Column::CaseId.is_in(case_ids.iter().copied()));
+        if let Some(sub) = readable_ids(scope) {
+            cond = cond.add(case_event::Column::CaseId.in_subquery(sub));
+        }
         case_event::Entity::find()
-            .filter(case_event::Column::CaseId.is_in(case_ids.iter().copied()))
+            .filter(cond)
             .order_by_asc(case_event::Column::CaseId)
             .order_by_asc(case_event::Column::Sequence)
             .all(&self.read)

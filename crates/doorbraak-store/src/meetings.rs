@@ -4,7 +4,7 @@
 //! to another meeting. A case has at most one open item, always in an open
 //! meeting of the level it is at.
 
-use doorbraak_core::{CaseId, Event, Level, Timestamp, UserId};
+use doorbraak_core::{CaseId, Event, Level, ReadScope, Timestamp, UserId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
@@ -404,33 +404,44 @@ impl Store {
             .collect()
     }
 
-    /// Agenda items of some meetings, in the order they were added.
+    /// Agenda items of some meetings whose case `scope` may read, in the
+    /// order they were added.
     pub async fn items_of_meetings(
         &self,
+        scope: &ReadScope,
         ids: &[i64],
     ) -> Result<Vec<AgendaItemRecord>, StoreError> {
-        self.items_where(agenda_item::Column::MeetingId, ids).await
+        self.items_where(scope, agenda_item::Column::MeetingId, ids)
+            .await
     }
 
-    /// Agenda items of some cases (their meeting history), oldest first.
+    /// Agenda items of those of some cases that `scope` may read (their
+    /// meeting history), oldest first.
     pub async fn items_of_cases(
         &self,
+        scope: &ReadScope,
         ids: &[CaseId],
     ) -> Result<Vec<AgendaItemRecord>, StoreError> {
-        self.items_where(agenda_item::Column::CaseId, ids).await
+        self.items_where(scope, agenda_item::Column::CaseId, ids)
+            .await
     }
 
     async fn items_where(
         &self,
+        scope: &ReadScope,
         column: agenda_item::Column,
         ids: &[i64],
     ) -> Result<Vec<AgendaItemRecord>, StoreError> {
         self.count();
-        if ids.is_empty() {
+        if ids.is_empty() || *scope == ReadScope::Nothing {
             return Ok(Vec::new());
         }
+        let mut cond = Condition::all().add(column.is_in(ids.iter().copied()));
+        if let Some(sub) = crate::cases::readable_ids(scope) {
+            cond = cond.add(agenda_item::Column::CaseId.in_subquery(sub));
+        }
         agenda_item::Entity::find()
-            .filter(column.is_in(ids.iter().copied()))
+            .filter(cond)
             .order_by_asc(agenda_item::Column::Id)
             .all(&self.read)
             .await?
