@@ -11,6 +11,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261122_000001_initial;
 mod m20261122_000002_meetings_barriers;
+mod m20261201_000003_agenda_moved_on;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261122_000002_meetings_barriers::Migration),
+            Box::new(m20261201_000003_agenda_moved_on::Migration),
         ]
     }
 }

@@ -68,9 +68,9 @@ async fn pages_filters_and_exact_sums(db: Db) {
     for case in ids.iter().step_by(4) {
         app.act(&c.pb, "pickUpCase", case, "").await;
     }
-    let calls_before = app.engine.store().calls();
+    let calls_before = app.engine.repository_calls();
     let all = all_pages(&app, &c.pb, json!(null), 50).await;
-    let calls = app.engine.store().calls() - calls_before;
+    let calls = app.engine.repository_calls() - calls_before;
     assert_eq!(all.len(), n);
     // Three pages; per page one list and one batch each of events, users,
     // barriers, agenda items and meetings, plus perhaps one token lookup

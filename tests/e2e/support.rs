@@ -363,7 +363,7 @@ impl TestApp {
                 .await
                 .expect("graceful stop");
         }
-        self.engine.store().clone().close().await;
+        self.engine.close().await;
         self.engine = open_engine(&self.db_url, self.clock.clone()).await;
         self.start().await;
     }

@@ -1,6 +1,6 @@
 //! Users and bearer tokens.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -15,8 +15,9 @@ use crate::{Engine, EngineError, UserRecord};
 pub const TOKEN_PREFIX: &str = "dbk_";
 
 /// How long a resolved token is trusted without asking the database.
-const TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
-const TOKEN_CACHE_MAX: usize = 10_000;
+pub(crate) const TOKEN_CACHE_TTL: Duration = Duration::from_secs(30);
+/// Most tokens the cache holds (moka evicts beyond it).
+pub(crate) const TOKEN_CACHE_MAX: u64 = 10_000;
 
 /// The SHA-256 of a token, in hex: the only form in which tokens are stored.
 pub fn hash_token(token: &str) -> String {
@@ -38,14 +39,7 @@ impl Engine {
             return Err(EngineError::Unauthenticated);
         }
         let hash = hash_token(token);
-        let cached = self
-            .tokens
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(&hash)
-            .filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL)
-            .map(|(user, _)| user.clone());
-        if let Some(user) = cached {
+        if let Some(user) = self.tokens.get(&hash) {
             return Ok(user);
         }
         let user = self
@@ -53,11 +47,7 @@ impl Engine {
             .user_by_token_hash(&hash)
             .await?
             .ok_or(EngineError::Unauthenticated)?;
-        let mut cache = self.tokens.write().unwrap_or_else(|e| e.into_inner());
-        if cache.len() >= TOKEN_CACHE_MAX {
-            cache.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
-        }
-        cache.insert(hash, (user.clone(), Instant::now()));
+        self.tokens.insert(hash, user.clone());
         Ok(user)
     }
 
@@ -212,10 +202,12 @@ impl Engine {
         {
             return Err(EngineError::NotFound("user"));
         }
-        self.tokens
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|_, (u, _)| u.id != user.id);
+        // The old token must stop working at once on this instance.
+        let id = user.id;
+        if let Err(e) = self.tokens.invalidate_entries_if(move |_, u| u.id == id) {
+            tracing::warn!(error = %e, "cannot drop a reissued token from the cache; clearing it");
+            self.tokens.invalidate_all();
+        }
         tracing::info!(user.id = user.id, "token reissued");
         Ok((user, token))
     }

@@ -54,12 +54,12 @@ impl Engine {
     async fn catch_up(&self, last: &mut i64, seen: &mut BTreeSet<i64>) -> Result<(), EngineError> {
         loop {
             let rows = self.store.events_after(*last - WINDOW, 1_000).await?;
-            for (id, case_id, at) in &rows {
-                if seen.insert(*id) {
-                    let _ = self.changes.send(*case_id);
-                    self.feed_lag(self.now().timestamp_millis() - at.timestamp_millis());
+            for e in &rows {
+                if seen.insert(e.event) {
+                    let _ = self.changes.send(e.case);
+                    self.feed_lag(self.now().timestamp_millis() - e.at.timestamp_millis());
                 }
-                *last = (*last).max(*id);
+                *last = (*last).max(e.event);
             }
             // Forget what fell out of the window.
             let floor = *last - WINDOW;

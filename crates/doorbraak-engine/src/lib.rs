@@ -36,12 +36,10 @@ pub use register::{
 
 pub use doorbraak_store::{
     AgendaItemRecord, Backend, BarrierQuery, BarrierRecord, CaseQuery, FocusAreaRow, MeetingRecord,
-    MeetingStatus, MinistryRow, PrecedentHit, Store, StoreError, StoredEvent, UserRecord,
+    MeetingStatus, MinistryRow, Onward, PrecedentHit, Store, StoreError, StoredEvent, UserRecord,
 };
 
-use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
-use std::time::Instant;
 
 use doorbraak_core::{Policy, ReferenceData, Timestamp};
 
@@ -68,7 +66,9 @@ pub struct Engine {
     store: Store,
     clock: Arc<dyn Clock>,
     reference: Arc<RwLock<Reference>>,
-    tokens: Arc<RwLock<HashMap<String, (UserRecord, Instant)>>>,
+    /// Resolved tokens (by hash), for a short while: moka bounds its size
+    /// and age.
+    tokens: moka::sync::Cache<String, UserRecord>,
     changes: tokio::sync::broadcast::Sender<doorbraak_core::CaseId>,
     /// Set once the PostgreSQL change feed tells subscribers about changes.
     feed_running: Arc<std::sync::atomic::AtomicBool>,
@@ -108,7 +108,11 @@ impl Engine {
             store,
             clock,
             reference: Arc::default(),
-            tokens: Arc::default(),
+            tokens: moka::sync::Cache::builder()
+                .max_capacity(auth::TOKEN_CACHE_MAX)
+                .time_to_live(auth::TOKEN_CACHE_TTL)
+                .support_invalidation_closures()
+                .build(),
             changes: tokio::sync::broadcast::channel(1024).0,
             feed_running: Arc::default(),
             stats: Arc::default(),
@@ -135,8 +139,15 @@ impl Engine {
             .clone()
     }
 
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// How many repository calls this engine's store has served (tests
+    /// pin the cost of a request with it).
+    pub fn repository_calls(&self) -> u64 {
+        self.store.calls()
+    }
+
+    /// Closes the database pools (before a restart, and on shutdown).
+    pub async fn close(&self) {
+        self.store.clone().close().await;
     }
 
     pub fn now(&self) -> Timestamp {

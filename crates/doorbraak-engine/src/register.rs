@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use doorbraak_core::{
-    BwbId, Case, CaseId, CaseState, Level, MinistryCode, Outcome, Principal, ReadScope, Role,
-    RuleScope, StatisticsScope, Text, Timestamp, barrier_scope, check_link, citation_similarity,
-    level_durations, link_event, may_read_statistics, may_read_summary, percentile,
-    statistics_scope, text_similarity,
+    BwbId, Case, CaseId, CaseState, Level, MinistryCode, Outcome, PolicyDomain, Principal,
+    ReadScope, Role, RuleScope, StatisticsScope, Text, Timestamp, barrier_scope, check_link,
+    citation_similarity, level_durations, link_event, may_read_statistics, may_read_summary,
+    percentile, statistics_scope, text_similarity,
 };
 use doorbraak_store::{
     BarrierQuery, BarrierRecord, BarrierScope, NewBarrier, PrecedentHit, StatRow,
@@ -84,7 +84,7 @@ pub struct StatFilter {
     pub from: Option<Timestamp>,
     pub to: Option<Timestamp>,
     pub area: Option<String>,
-    pub domain: Option<String>,
+    pub domain: Option<PolicyDomain>,
 }
 
 impl StatFilter {
@@ -93,10 +93,7 @@ impl StatFilter {
     }
     fn matches(&self, r: &StatRow) -> bool {
         self.area.as_ref().is_none_or(|a| *a == r.focus_area)
-            && self
-                .domain
-                .as_ref()
-                .is_none_or(|d| r.domains.split(',').any(|x| x == d))
+            && self.domain.as_ref().is_none_or(|d| r.domains.contains(d))
     }
 }
 
@@ -293,9 +290,9 @@ impl Engine {
         // linked to each candidate, against this case's title.
         let ids: Vec<i64> = by_rule.iter().map(|(b, _, _)| b.id).collect();
         let mut text: HashMap<i64, f64> = HashMap::new();
-        for (b, title) in self.store.titles_of_barriers(&ids).await? {
-            let sim = text_similarity(&case.facts.title, &title);
-            let best = text.entry(b).or_insert(0.0);
+        for t in self.store.titles_of_barriers(&ids).await? {
+            let sim = text_similarity(&case.facts.title, &t.title);
+            let best = text.entry(t.barrier).or_insert(0.0);
             *best = best.max(sim);
         }
         let mut scored: Vec<(BarrierRecord, f64)> = by_rule
@@ -436,15 +433,12 @@ impl Engine {
         let areas: BTreeSet<&str> = created.iter().map(|r| r.focus_area.as_str()).collect();
         let funds: i64 = decided
             .iter()
-            .filter(|r| r.state == "RESOLVED")
+            .filter(|r| r.state == CaseState::Resolved)
             .filter_map(|r| r.funds_cents)
             .sum();
         let mut outcomes: BTreeMap<Option<&'static str>, (Option<Outcome>, usize)> =
             BTreeMap::new();
-        for r in decided
-            .iter()
-            .filter(|r| matches!(r.state.as_str(), "RESOLVED" | "CLOSED_NO_BREAKTHROUGH"))
-        {
+        for r in decided.iter().filter(|r| r.state.is_decided()) {
             let e = outcomes
                 .entry(r.outcome.map(|o| o.as_str()))
                 .or_insert((r.outcome, 0));

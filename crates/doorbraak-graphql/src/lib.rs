@@ -12,6 +12,7 @@ pub mod errors;
 pub mod limits;
 mod loaders;
 mod mutation;
+mod paging;
 mod query;
 mod register;
 mod scalars;

@@ -1,38 +1,22 @@
 //! Queries.
 
 use async_graphql::{Context, ID, Object};
-use base64::Engine as _;
 use doorbraak_core as core;
 use doorbraak_engine::CaseQuery;
 
 use crate::errors::{ApiResult, to_gql, validation};
 use crate::loaders::{AgendaLoader, BarrierLoader, Events, MeetingLoader, Users};
 use crate::types::{
-    Case, CaseConnection, CaseEdge, CaseFilter, FocusArea, Ministry, PageInfo, ServiceNorm, User,
-    caller, engine,
+    Case, CaseConnection, CaseEdge, CaseFilter, FocusArea, Ministry, ServiceNorm, User, caller,
+    engine,
 };
 use async_graphql::dataloader::{DataLoader, HashMapCache};
 
 #[derive(Default)]
 pub struct CaseQueries;
 
-/// Default and largest page sizes of `cases`.
-const DEFAULT_PAGE: i32 = 20;
-
 pub(crate) fn parse_id(id: &ID) -> Option<core::CaseId> {
     id.parse::<i64>().ok().filter(|v| *v > 0)
-}
-
-fn cursor(id: core::CaseId) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("case:{id}"))
-}
-
-fn parse_cursor(s: &str) -> Option<core::CaseId> {
-    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(s)
-        .ok()?;
-    let text = String::from_utf8(bytes).ok()?;
-    text.strip_prefix("case:")?.parse().ok()
 }
 
 /// Loads, in one batch each, what the selection will ask of every case in a
@@ -127,7 +111,7 @@ impl CaseQueries {
 
     /// The cases you may see, newest first, as a Relay connection.
     #[graphql(
-        complexity = "first.unwrap_or(DEFAULT_PAGE).clamp(1, 100) as usize * child_complexity"
+        complexity = "first.unwrap_or(crate::paging::DEFAULT_PAGE).clamp(1, crate::paging::MAX_PAGE) as usize * child_complexity"
     )]
     async fn cases(
         &self,
@@ -138,17 +122,7 @@ impl CaseQueries {
     ) -> ApiResult<CaseConnection> {
         let me = caller(ctx)?;
         let e = engine(ctx);
-        let first = first.unwrap_or(DEFAULT_PAGE);
-        if !(1..=100).contains(&first) {
-            return Err(validation("first", "must be between 1 and 100"));
-        }
-        let after = match after.as_deref() {
-            None => None,
-            Some(c) => Some(
-                parse_cursor(c)
-                    .ok_or_else(|| validation("after", "is not a cursor of this list"))?,
-            ),
-        };
+        let paging = crate::paging::paging("case", first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let mut areas = Vec::new();
         for a in f.focus_areas.unwrap_or_default() {
@@ -183,23 +157,22 @@ impl CaseQueries {
             },
         };
         let page = e
-            .list_cases(&me.principal(), &query, after, first as u64)
+            .list_cases(&me.principal(), &query, paging.after, paging.first)
             .await
             .map_err(to_gql)?;
         prefetch(ctx, &page.cases).await?;
-        let edges: Vec<CaseEdge> = page
-            .cases
-            .into_iter()
-            .map(|c| CaseEdge {
-                cursor: cursor(c.id),
+        let (edges, page_info) = crate::paging::page(
+            "case",
+            page.cases,
+            |c| c.id,
+            |cursor, c| CaseEdge {
+                cursor,
                 node: Case(c),
-            })
-            .collect();
-        let cursors: Vec<&str> = edges.iter().map(|e| e.cursor.as_str()).collect();
-        Ok(CaseConnection {
-            page_info: PageInfo::of(&cursors, page.has_next, after.is_some()),
-            edges,
-        })
+            },
+            page.has_next,
+            paging,
+        );
+        Ok(CaseConnection { edges, page_info })
     }
 
     /// The 20 urban focus areas (and any an administrator added).

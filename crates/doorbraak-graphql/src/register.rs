@@ -355,11 +355,10 @@ impl AgendaItem {
     /// The decision taken on the case in this meeting; null while undecided
     /// or when the item was carried over.
     async fn decision(&self) -> Option<CaseAction> {
-        self.item
-            .decision
-            .as_deref()
-            .and_then(|d| d.parse::<core::CaseAction>().ok())
-            .map(Into::into)
+        match self.item.decision {
+            Some(core::EventAction::Case(a)) => Some(a.into()),
+            Some(core::EventAction::Submit | core::EventAction::LinkBarrier) | None => None,
+        }
     }
     async fn note(&self) -> Option<&str> {
         self.item.note.as_deref()
@@ -373,7 +372,7 @@ impl AgendaItem {
     /// The item was not decided here and went on to a later meeting (or
     /// waits for one to be scheduled).
     async fn carried_over(&self) -> bool {
-        self.item.carried_to.is_some()
+        self.item.onward != doorbraak_engine::Onward::Stayed
     }
     /// The meeting it was carried over or moved from.
     async fn carried_from(&self) -> Option<ID> {
@@ -396,22 +395,6 @@ pub struct MeetingConnection {
     pub page_info: PageInfo,
 }
 
-fn parse_cursor(field: &str, c: Option<String>) -> ApiResult<Option<i64>> {
-    c.map(|c| {
-        c.parse::<i64>()
-            .map_err(|_| validation(field, "is not a cursor of this list"))
-    })
-    .transpose()
-}
-
-fn page_size(first: Option<i32>) -> ApiResult<u64> {
-    let f = first.unwrap_or(20);
-    if !(1..=100).contains(&f) {
-        return Err(validation("first", "must be between 1 and 100"));
-    }
-    Ok(f as u64)
-}
-
 #[derive(Default)]
 pub struct RegisterQueries;
 
@@ -427,8 +410,7 @@ impl RegisterQueries {
     ) -> ApiResult<BarrierConnection> {
         let me = caller(ctx)?.principal();
         let e = engine(ctx);
-        let first = page_size(first)?;
-        let after_id = parse_cursor("after", after)?;
+        let paging = crate::paging::paging("barrier", first, after.as_deref())?;
         let f = filter.unwrap_or_default();
         let q = BarrierQuery {
             ministry: f.ministry.map(|m| m.trim().to_ascii_uppercase()),
@@ -439,19 +421,22 @@ impl RegisterQueries {
                 .unwrap_or(false)
                 .then(|| core::evaluation_due_by(e.now().date_naive())),
         };
-        let (rows, more) = e.barriers(&me, &q, after_id, first).await.map_err(to_gql)?;
-        let edges: Vec<BarrierEdge> = rows
-            .into_iter()
-            .map(|b| BarrierEdge {
-                cursor: b.id.to_string(),
+        let (rows, more) = e
+            .barriers(&me, &q, paging.after, paging.first)
+            .await
+            .map_err(to_gql)?;
+        let (edges, page_info) = crate::paging::page(
+            "barrier",
+            rows,
+            |b| b.id,
+            |cursor, b| BarrierEdge {
+                cursor,
                 node: Barrier(b),
-            })
-            .collect();
-        let cursors: Vec<&str> = edges.iter().map(|e| e.cursor.as_str()).collect();
-        Ok(BarrierConnection {
-            page_info: PageInfo::of(&cursors, more, after_id.is_some()),
-            edges,
-        })
+            },
+            more,
+            paging,
+        );
+        Ok(BarrierConnection { edges, page_info })
     }
 
     /// One barrier; null when absent or outside your scope.
@@ -532,7 +517,7 @@ impl RegisterQueries {
             from,
             to,
             area: focus_area.map(|a| a.trim().to_ascii_uppercase()),
-            domain: domain.map(|d| core::PolicyDomain::from(d).as_str().to_owned()),
+            domain: domain.map(Into::into),
         };
         let s = e
             .ministry_statistics(&me, &ministry, &f)
@@ -635,25 +620,30 @@ impl RegisterQueries {
         after: Option<String>,
     ) -> ApiResult<MeetingConnection> {
         let me = caller(ctx)?.principal();
-        let first = page_size(first)?;
-        let after_id = parse_cursor("after", after)?;
+        let paging = crate::paging::paging("meeting", first, after.as_deref())?;
         let area = focus_area.map(|a| a.trim().to_ascii_uppercase());
         let (rows, more) = engine(ctx)
-            .meetings(&me, level.into(), area.as_deref(), after_id, first)
+            .meetings(
+                &me,
+                level.into(),
+                area.as_deref(),
+                paging.after,
+                paging.first,
+            )
             .await
             .map_err(to_gql)?;
-        let edges: Vec<MeetingEdge> = rows
-            .into_iter()
-            .map(|m| MeetingEdge {
-                cursor: m.id.to_string(),
+        let (edges, page_info) = crate::paging::page(
+            "meeting",
+            rows,
+            |m| m.id,
+            |cursor, m| MeetingEdge {
+                cursor,
                 node: Meeting(m),
-            })
-            .collect();
-        let cursors: Vec<&str> = edges.iter().map(|e| e.cursor.as_str()).collect();
-        Ok(MeetingConnection {
-            page_info: PageInfo::of(&cursors, more, after_id.is_some()),
-            edges,
-        })
+            },
+            more,
+            paging,
+        );
+        Ok(MeetingConnection { edges, page_info })
     }
 
     /// One meeting; null when absent or not for you.
@@ -822,7 +812,7 @@ pub async fn next_meeting(ctx: &Context<'_>, case: &core::Case) -> ApiResult<Opt
     }
     let open = meeting_history(ctx, case).await?.into_iter().find(|i| {
         i.item.decision.is_none()
-            && i.item.carried_to.is_none()
+            && i.item.onward == doorbraak_engine::Onward::Stayed
             && i.meeting.status == MStatus::Open
     });
     Ok(open.map(|i| Meeting(i.meeting)))

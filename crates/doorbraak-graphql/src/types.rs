@@ -535,18 +535,6 @@ pub struct PageInfo {
     pub end_cursor: Option<String>,
 }
 
-impl PageInfo {
-    /// The page information of a page whose edges carry these cursors.
-    pub fn of(cursors: &[&str], has_next_page: bool, after_given: bool) -> PageInfo {
-        PageInfo {
-            has_next_page,
-            has_previous_page: after_given,
-            start_cursor: cursors.first().map(|c| (*c).to_owned()),
-            end_cursor: cursors.last().map(|c| (*c).to_owned()),
-        }
-    }
-}
-
 #[derive(SimpleObject)]
 pub struct CaseEdge {
     pub cursor: String,

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use doorbraak_engine::{BarrierQuery, EngineError, UserRecord};
+use doorbraak_engine::{BarrierQuery, EngineError, Onward, UserRecord};
 use doorbraak_graphql::ErrorCode;
 
 use crate::http::{AppState, authenticate, engine_error_response, error_response};
@@ -23,18 +23,14 @@ fn internal(e: EngineError) -> Response {
     engine_error_response(e)
 }
 
-/// One CSV cell: quoted when needed, and defused when a spreadsheet would
-/// read it as a formula.
-fn cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{v}")
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, or a
+/// tab or carriage return in front) gets a `'` in front, so it shows as
+/// text. Quoting is the `csv` writer's.
+fn defused(v: &str) -> std::borrow::Cow<'_, str> {
+    if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{v}"))
     } else {
-        v.to_owned()
-    };
-    if v.contains([';', '"', '\n', '\r', ',']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
+        std::borrow::Cow::Borrowed(v)
     }
 }
 
@@ -47,7 +43,11 @@ pub async fn barriers_csv(State(st): State<AppState>, headers: HeaderMap) -> Res
         Err(r) => return r,
     };
     let p = user.principal();
-    let mut out = String::from("\u{feff}");
+    let mut out = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::Necessary)
+        .from_writer(Vec::from("\u{feff}".as_bytes()));
     let head = [
         "id",
         "citation",
@@ -64,8 +64,9 @@ pub async fn barriers_csv(State(st): State<AppState>, headers: HeaderMap) -> Res
         "cases",
         "areas",
     ];
-    out.push_str(&head.join(";"));
-    out.push_str("\r\n");
+    if let Err(e) = out.write_record(head) {
+        return internal(EngineError::Internal(format!("cannot write CSV: {e}")));
+    }
     let mut after = None;
     loop {
         let (rows, more) = match st
@@ -106,14 +107,19 @@ pub async fn barriers_csv(State(st): State<AppState>, headers: HeaderMap) -> Res
                 linked.len().to_string(),
                 areas.join(" "),
             ];
-            out.push_str(&fields.iter().map(|f| cell(f)).collect::<Vec<_>>().join(";"));
-            out.push_str("\r\n");
+            if let Err(e) = out.write_record(fields.iter().map(|f| defused(f).into_owned())) {
+                return internal(EngineError::Internal(format!("cannot write CSV: {e}")));
+            }
         }
         if !more {
             break;
         }
         after = rows.last().map(|b| b.id);
     }
+    let body = match out.into_inner() {
+        Ok(b) => b,
+        Err(e) => return internal(EngineError::Internal(format!("cannot write CSV: {e}"))),
+    };
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -122,7 +128,7 @@ pub async fn barriers_csv(State(st): State<AppState>, headers: HeaderMap) -> Res
                 "attachment; filename=\"barriers.csv\"",
             ),
         ],
-        out,
+        body,
     )
         .into_response()
 }
@@ -199,17 +205,19 @@ pub async fn agenda_document(
             c.facts.focus_area,
             c.facts.desired_action,
         ));
-        match (&item.decision, item.carried_to) {
+        match (&item.decision, item.onward) {
             (Some(d), _) => doc.push_str(&format!(
                 "- Decision: {}{}\n",
-                d,
+                d.as_str(),
                 item.note
                     .as_deref()
                     .map(|n| format!(": {n}"))
                     .unwrap_or_default()
             )),
-            (None, Some(_)) => doc.push_str("- Not decided; carried over to the next meeting.\n"),
-            (None, None) => doc.push_str("- To decide.\n"),
+            (None, Onward::To(_) | Onward::AwaitingMeeting) => {
+                doc.push_str("- Not decided; carried over to the next meeting.\n")
+            }
+            (None, Onward::Stayed) => doc.push_str("- To decide.\n"),
         }
         doc.push('\n');
     }
@@ -230,4 +238,34 @@ pub async fn agenda_document(
         doc,
     )
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::defused;
+
+    #[test]
+    fn cells_are_defused_and_quoted() {
+        let mut w = csv::WriterBuilder::new()
+            .delimiter(b';')
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        let cells = [
+            "=SUM(A1:A9)",
+            "+31 6",
+            "-1",
+            "@cmd",
+            "a;b",
+            "zei \"ja\"",
+            "regel\nnieuw",
+            "Wet art. 3",
+        ];
+        w.write_record(cells.iter().map(|c| defused(c).into_owned()))
+            .unwrap();
+        let line = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert_eq!(
+            line,
+            "'=SUM(A1:A9);'+31 6;'-1;'@cmd;\"a;b\";\"zei \"\"ja\"\"\";\"regel\nnieuw\";Wet art. 3\r\n"
+        );
+    }
 }

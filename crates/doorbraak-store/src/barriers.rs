@@ -60,6 +60,13 @@ pub struct NewBarrier {
 
 pub use doorbraak_core::BarrierScope;
 
+/// The title of a case linked to a barrier.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedTitle {
+    pub barrier: i64,
+    pub title: String,
+}
+
 /// A case linked to a barrier.
 #[derive(Debug, Clone)]
 pub struct LinkedCase {
@@ -96,9 +103,9 @@ pub struct PrecedentHit {
 pub struct StatRow {
     pub case_id: CaseId,
     pub focus_area: String,
-    pub domains: String,
+    pub domains: Vec<doorbraak_core::PolicyDomain>,
     pub created_at: Timestamp,
-    pub state: String,
+    pub state: doorbraak_core::CaseState,
     pub outcome: Option<Outcome>,
     pub funds_cents: Option<i64>,
     pub decided_at: Option<Timestamp>,
@@ -287,7 +294,7 @@ impl Store {
 
     /// The titles of the cases linked to some barriers (for suggestions;
     /// titles only, never descriptions).
-    pub async fn titles_of_barriers(&self, ids: &[i64]) -> Result<Vec<(i64, String)>, StoreError> {
+    pub async fn titles_of_barriers(&self, ids: &[i64]) -> Result<Vec<LinkedTitle>, StoreError> {
         self.count();
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -302,7 +309,7 @@ impl Store {
             .await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(b, t)| b.map(|b| (b, t)))
+            .filter_map(|(b, title)| b.map(|barrier| LinkedTitle { barrier, title }))
             .collect())
     }
 
@@ -438,9 +445,9 @@ impl Store {
                     Ok(StatRow {
                         case_id: id,
                         focus_area: area,
-                        domains,
+                        domains: crate::convert::domains_from_text(&domains)?,
                         created_at: from_ms(created)?,
-                        state,
+                        state: parse("state", &state)?,
                         outcome: outcome
                             .as_deref()
                             .map(|o| parse("outcome", o))

@@ -46,13 +46,16 @@ pub fn domains_to_text(d: &[PolicyDomain]) -> String {
     d.iter().map(|d| d.as_str()).collect::<Vec<_>>().join(",")
 }
 
-pub fn case_from_row(r: case::Model) -> Result<Case, StoreError> {
-    let domains = r
-        .domains
-        .split(',')
+/// The stored domains (comma-separated names) as the core's values.
+pub fn domains_from_text(v: &str) -> Result<Vec<PolicyDomain>, StoreError> {
+    v.split(',')
         .filter(|s| !s.is_empty())
         .map(|s| parse::<PolicyDomain>("domain", s))
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect()
+}
+
+pub fn case_from_row(r: case::Model) -> Result<Case, StoreError> {
+    let domains = domains_from_text(&r.domains)?;
     let resolution = match (
         &r.resolution_level,
         &r.resolution_explanation,

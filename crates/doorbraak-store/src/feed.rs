@@ -14,6 +14,14 @@ use sea_orm::{
 use crate::entity::case_event;
 use crate::{Backend, Store, StoreError};
 
+/// One event as the change feed sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FeedEntry {
+    pub event: i64,
+    pub case: doorbraak_core::CaseId,
+    pub at: doorbraak_core::Timestamp,
+}
+
 /// The channel every instance listens on.
 pub const CHANNEL: &str = "doorbraak_case_events";
 
@@ -39,13 +47,8 @@ impl Store {
         Ok(last.unwrap_or(0))
     }
 
-    /// (event id, case id, event time) of the events after `after`,
-    /// oldest first.
-    pub async fn events_after(
-        &self,
-        after: i64,
-        limit: u64,
-    ) -> Result<Vec<(i64, i64, doorbraak_core::Timestamp)>, StoreError> {
+    /// The events after event id `after`, oldest first.
+    pub async fn events_after(&self, after: i64, limit: u64) -> Result<Vec<FeedEntry>, StoreError> {
         let rows: Vec<(i64, i64, i64)> = case_event::Entity::find()
             .select_only()
             .column(case_event::Column::Id)
@@ -58,7 +61,13 @@ impl Store {
             .all(&self.read)
             .await?;
         rows.into_iter()
-            .map(|(id, case, at)| Ok((id, case, crate::convert::from_ms(at)?)))
+            .map(|(id, case, at)| {
+                Ok(FeedEntry {
+                    event: id,
+                    case,
+                    at: crate::convert::from_ms(at)?,
+                })
+            })
             .collect()
     }
 

@@ -26,12 +26,13 @@ mod reference;
 mod users;
 
 pub use barriers::{
-    BarrierChange, BarrierQuery, BarrierRecord, BarrierScope, LinkedCase, NewBarrier,
+    BarrierChange, BarrierQuery, BarrierRecord, BarrierScope, LinkedCase, LinkedTitle, NewBarrier,
     PrecedentChange, PrecedentHit, StatRow,
 };
 pub use cases::{CaseQuery, StoredEvent};
 pub use connect::{ACQUIRE_TIMEOUT, Backend, PoolSizes, PoolStat};
-pub use meetings::{AgendaItemRecord, MeetingRecord, MeetingStatus};
+pub use feed::FeedEntry;
+pub use meetings::{AgendaItemRecord, MeetingRecord, MeetingStatus, Onward};
 pub use reference::{FocusAreaRow, MinistryRow};
 pub use users::{NewUser, UserRecord};
 

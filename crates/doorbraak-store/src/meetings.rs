@@ -4,7 +4,7 @@
 //! to another meeting. A case has at most one open item, always in an open
 //! meeting of the level it is at.
 
-use doorbraak_core::{CaseId, Event, Level, ReadScope, Timestamp, UserId};
+use doorbraak_core::{CaseId, Event, EventAction, Level, ReadScope, Timestamp, UserId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect, TransactionTrait,
@@ -39,6 +39,18 @@ pub struct MeetingRecord {
     pub closed_at: Option<Timestamp>,
 }
 
+/// Whether an undecided agenda item went on to another meeting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Onward {
+    /// Still here: decided here, or still to decide.
+    Stayed,
+    /// Carried over (or moved) to this meeting.
+    To(i64),
+    /// Carried over, but no meeting of its level is planned yet: the case
+    /// waits, and the next meeting scheduled takes it.
+    AwaitingMeeting,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgendaItemRecord {
     pub id: i64,
@@ -46,8 +58,9 @@ pub struct AgendaItemRecord {
     pub case_id: CaseId,
     pub added_at: Timestamp,
     pub carried_from: Option<i64>,
-    pub carried_to: Option<i64>,
-    pub decision: Option<String>,
+    pub onward: Onward,
+    /// The event that decided it (or took it off the agenda).
+    pub decision: Option<EventAction>,
     pub note: Option<String>,
     pub decided_at: Option<Timestamp>,
 }
@@ -74,8 +87,19 @@ fn item_record(i: agenda_item::Model) -> Result<AgendaItemRecord, StoreError> {
         case_id: i.case_id,
         added_at: from_ms(i.added_at)?,
         carried_from: i.carried_from,
-        carried_to: i.carried_to,
-        decision: i.decision,
+        onward: match (i.moved_on, i.carried_to) {
+            (false, _) => Onward::Stayed,
+            (true, Some(m)) => Onward::To(m),
+            (true, None) => Onward::AwaitingMeeting,
+        },
+        decision: i
+            .decision
+            .as_deref()
+            .map(|d| {
+                EventAction::parse(d)
+                    .ok_or_else(|| StoreError::Corrupt(format!("agenda decision {d}")))
+            })
+            .transpose()?,
         note: i.note,
         decided_at: i.decided_at.map(from_ms).transpose()?,
     })
@@ -111,7 +135,7 @@ async fn next_open(
 fn open_item() -> Condition {
     Condition::all()
         .add(agenda_item::Column::Decision.is_null())
-        .add(agenda_item::Column::CarriedTo.is_null())
+        .add(agenda_item::Column::MovedOn.eq(false))
 }
 
 /// Puts a case on a meeting's agenda. A case that was on that meeting
@@ -135,6 +159,7 @@ async fn insert_item(
         agenda_item::Entity::update_many()
             .set(agenda_item::ActiveModel {
                 carried_to: Set(None),
+                moved_on: Set(false),
                 carried_from: Set(carried_from),
                 ..Default::default()
             })
@@ -287,6 +312,7 @@ impl Store {
                 agenda_item::Entity::update_many()
                     .set(agenda_item::ActiveModel {
                         carried_to: Set(Some(next.id)),
+                        moved_on: Set(true),
                         ..Default::default()
                     })
                     .filter(agenda_item::Column::Id.eq(item.id))
@@ -294,12 +320,13 @@ impl Store {
                     .await?;
             }
         } else {
-            // No next meeting yet: the items are marked as carried to none
-            // (0) so the cases wait unscheduled until one is planned.
+            // No next meeting yet: the items went on, to no meeting, so the
+            // cases wait unscheduled until one is planned.
             for item in undecided {
                 agenda_item::Entity::update_many()
                     .set(agenda_item::ActiveModel {
-                        carried_to: Set(Some(0)),
+                        carried_to: Set(None),
+                        moved_on: Set(true),
                         ..Default::default()
                     })
                     .filter(agenda_item::Column::Id.eq(item.id))
@@ -332,6 +359,7 @@ impl Store {
             agenda_item::Entity::update_many()
                 .set(agenda_item::ActiveModel {
                     carried_to: Set(Some(to)),
+                    moved_on: Set(true),
                     ..Default::default()
                 })
                 .filter(agenda_item::Column::Id.eq(item.id))

@@ -11,8 +11,11 @@ pub struct Model {
     pub added_at: i64,
     /// The meeting this item was carried over (or moved) from.
     pub carried_from: Option<i64>,
-    /// The meeting this undecided item was carried over (or moved) to.
+    /// The meeting this undecided item was carried over (or moved) to;
+    /// null while it waits for a meeting to be planned.
     pub carried_to: Option<i64>,
+    /// The item went on undecided: carried over or moved.
+    pub moved_on: bool,
     pub decision: Option<String>,
     pub note: Option<String>,
     pub decided_at: Option<i64>,
