@@ -39,8 +39,8 @@ pub use model::{
 pub use privacy::{contains_bsn, is_valid_bsn};
 pub use scope::{
     BarrierScope, MeetingScope, ReadScope, StatisticsScope, barrier_scope, may_read,
-    may_read_barrier, may_read_meeting, may_read_statistics, may_read_summary, may_see_name,
-    meeting_scope, read_scope, statistics_scope,
+    may_read_barrier, may_read_meeting, may_read_statistics, may_read_summary,
+    may_search_precedents, may_see_name, meeting_scope, read_scope, statistics_scope,
 };
 pub use submission::{NewCase, ReferenceData, SubmitInput};
 pub use values::{AreaCode, BwbId, CaseReference, Euros, MinistryCode, Text};

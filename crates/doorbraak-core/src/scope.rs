@@ -197,3 +197,19 @@ pub fn may_read_statistics(p: &Principal, ministry: &str) -> bool {
         StatisticsScope::Nothing => false,
     }
 }
+
+/// Earlier answers (precedents) are open to everyone signed in, on
+/// purpose: "it turns out the rule already allows this" should be found
+/// instead of asked again. Spelled out per role, so a new role has to be
+/// decided on.
+pub fn may_search_precedents(p: &Principal) -> bool {
+    match p.role {
+        Role::Professional
+        | Role::ProgrammeBureau
+        | Role::AllianceSecretary
+        | Role::NationalRepresentative
+        | Role::BreakthroughSecretariat
+        | Role::MinistryAnalyst
+        | Role::Administrator => true,
+    }
+}

@@ -1196,3 +1196,51 @@ fn a_decision_carries_its_follow_ups() {
     };
     assert!(decide(&at_pb, &c[1], &structural, &decided, now, &policy).is_ok());
 }
+
+/// The rest of "Who reads what", pinned per role: meetings of the
+/// reader's area and national ones, statistics of the reader's ministry and
+/// another's, names of others, earlier answers.
+#[test]
+fn meetings_statistics_names_and_precedents_are_pinned() {
+    let mut analyst = principal(6, Role::MinistryAnalyst, &[]);
+    analyst.ministry = Some("SZW".into());
+    let mut rep = principal(NR, Role::NationalRepresentative, &[AREA]);
+    rep.ministry = Some("SZW".into());
+    let readers = [
+        principal(SUBMITTER, Role::Professional, &[AREA]),
+        principal(2, Role::ProgrammeBureau, &[AREA]),
+        principal(3, Role::AllianceSecretary, &[AREA]),
+        rep,
+        principal(5, Role::BreakthroughSecretariat, &[]),
+        analyst,
+        principal(7, Role::Administrator, &[]),
+    ];
+    // Columns: alliance meeting here, alliance meeting elsewhere, the
+    // breakthrough meeting, statistics of SZW, of OCW, another's name,
+    // earlier answers.
+    let table = [
+        "- - - - - - y",
+        "y - - - - y y",
+        "y - - - - y y",
+        "y - - y - y y",
+        "- - y y y y y",
+        "- - - y - y y",
+        "y y y y y y y",
+    ];
+    let yn = |b: bool| if b { "y" } else { "-" };
+    for (reader, row) in readers.iter().zip(table) {
+        let got = [
+            may_read_meeting(reader, Level::Alliance, Some(AREA)),
+            may_read_meeting(reader, Level::Alliance, Some("RTZ")),
+            may_read_meeting(reader, Level::BreakthroughMeeting, None),
+            may_read_statistics(reader, "SZW"),
+            may_read_statistics(reader, "OCW"),
+            may_see_name(reader, 99),
+            may_search_precedents(reader),
+        ]
+        .map(yn)
+        .join(" ");
+        assert_eq!(got, row, "{:?}", reader.role);
+        assert!(may_see_name(reader, reader.id), "everyone sees themselves");
+    }
+}

@@ -7,7 +7,7 @@ use doorbraak_core::{
     BwbId, Case, CaseId, CaseState, Level, MinistryCode, Outcome, PolicyDomain, Principal,
     ReadScope, Role, RuleScope, StatisticsScope, Text, Timestamp, barrier_scope, check_link,
     citation_similarity, level_durations, link_event, may_read_statistics, may_read_summary,
-    percentile, statistics_scope, text_similarity,
+    may_search_precedents, percentile, statistics_scope, text_similarity,
 };
 use doorbraak_store::{
     BarrierQuery, BarrierRecord, BarrierScope, NewBarrier, PrecedentHit, StatRow,
@@ -360,9 +360,15 @@ impl Engine {
     /// resolved cases (never descriptions).
     pub async fn precedents(
         &self,
+        p: &Principal,
         query: &str,
         first: u64,
     ) -> Result<Vec<PrecedentHit>, EngineError> {
+        if !may_search_precedents(p) {
+            return Err(EngineError::Forbidden(
+                "earlier answers are for signed-in users".into(),
+            ));
+        }
         if first == 0 || first > 50 {
             return Err(EngineError::validation("first", "must be between 1 and 50"));
         }

@@ -481,9 +481,9 @@ impl RegisterQueries {
         query: String,
         first: Option<i32>,
     ) -> ApiResult<Vec<Precedent>> {
-        caller(ctx)?;
+        let me = caller(ctx)?.principal();
         let hits = engine(ctx)
-            .precedents(&query, first.unwrap_or(10).max(0) as u64)
+            .precedents(&me, &query, first.unwrap_or(10).max(0) as u64)
             .await
             .map_err(to_gql)?;
         Ok(hits
