@@ -264,6 +264,17 @@ async fn aliases_and_root_fields_are_limited(db: Db) {
     assert_eq!(code, "TOO_COMPLEX", "13 levels: {e}");
     let ok = app.ok(&app.admin, &nest(8), json!({})).await;
     assert!(ok["cases"]["edges"].is_array());
+    // A barrier's cases are an unpaged list: nested under a page of cases
+    // they count twenty times, so this is refused before it runs; alone
+    // (or under a small page) they are not.
+    let fan_out = |n: usize| {
+        format!(
+            "{{ cases(first: {n}) {{ edges {{ node {{ barrier {{ cases {{ id reference state level outcome }} }} }} }} }} }}"
+        )
+    };
+    let (code, e) = app.err(Some(&app.admin), &fan_out(100), json!({})).await;
+    assert_eq!(code, "TOO_COMPLEX", "{e}");
+    app.ok(&app.admin, &fan_out(10), json!({})).await;
 }
 
 async fn the_rate_limit_counts_operations(db: Db) {

@@ -100,7 +100,10 @@ impl Barrier {
         self.0.created_at
     }
     /// Its cases that you may see, as summaries (never text or names).
-    /// A professional sees only their own.
+    /// A professional sees only their own. A barrier can have thousands of
+    /// cases, so for the complexity limit this list counts 20 times what
+    /// each summary asks.
+    #[graphql(complexity = "LONG_LIST * child_complexity")]
     async fn cases(&self, ctx: &Context<'_>) -> ApiResult<Vec<CaseSummary>> {
         Ok(self
             .summaries(ctx)
@@ -133,6 +136,11 @@ impl Barrier {
         Ok(map.remove(&self.0.id).unwrap_or_default())
     }
 }
+
+/// How much a list without paging counts for the complexity limit, per
+/// field asked of each element: nested in a page of 100 cases, a barrier's
+/// cases or a meeting's agenda is then refused, alone it is not.
+const LONG_LIST: usize = 20;
 
 /// A case as the register shows it: no text.
 pub struct CaseSummary(CaseSummaryRow);
@@ -302,10 +310,12 @@ impl Meeting {
         }
     }
     /// Every item put on this meeting's agenda, in order.
+    #[graphql(complexity = "LONG_LIST * child_complexity")]
     async fn agenda(&self, ctx: &Context<'_>) -> ApiResult<Vec<AgendaItem>> {
         items(ctx, &self.0, false).await
     }
     /// The minutes: the items decided in this meeting.
+    #[graphql(complexity = "LONG_LIST * child_complexity")]
     async fn decisions(&self, ctx: &Context<'_>) -> ApiResult<Vec<AgendaItem>> {
         items(ctx, &self.0, true).await
     }
