@@ -696,6 +696,59 @@ async fn a_request_that_runs_too_long_is_stopped(db: Db) {
     alive(&app).await;
 }
 
+/// The WebSocket transport passes the same guard: a 2,000-deep document
+/// sent as a subscription is refused with TOO_COMPLEX, and the server and
+/// the connection go on.
+async fn the_websocket_has_the_same_limits(db: Db) {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let app = TestApp::spawn(db).await;
+    let prof = user(&app, Role::Professional, &["ZDO"]).await;
+    let case = app.ok(&prof, SUBMIT, submit_vars("Via de websocket")).await["submitCase"].clone();
+    let mut ws = crate::subscriptions::connect_to(&app.base, &prof).await;
+    assert_eq!(
+        crate::subscriptions::next(&mut ws).await.unwrap()["type"],
+        "connection_ack"
+    );
+    let deep = format!(
+        "subscription {{ caseUpdated(id: {}1{}) {{ id }} }}",
+        "[".repeat(2_000),
+        "]".repeat(2_000)
+    );
+    let bomb = fragment_bomb(31).replace("query {", "subscription { caseUpdated(id: 1) { id } ");
+    for (id, q) in [("1", deep), ("2", bomb)] {
+        let sub = json!({ "id": id, "type": "subscribe", "payload": { "query": q } });
+        ws.send(Message::Text(sub.to_string().into()))
+            .await
+            .unwrap();
+        let m = answer_to(&mut ws, id).await;
+        let text = m.to_string();
+        assert!(text.contains("TOO_COMPLEX"), "{text:.400}");
+    }
+    // The same connection still works.
+    let sub = json!({ "id": "3", "type": "subscribe", "payload": {
+        "query": "subscription($id: ID!) { caseUpdated(id: $id) { id } }",
+        "variables": { "id": case["id"] } } });
+    ws.send(Message::Text(sub.to_string().into()))
+        .await
+        .unwrap();
+    let m = answer_to(&mut ws, "3").await;
+    assert_eq!(m["payload"]["data"]["caseUpdated"]["id"], case["id"], "{m}");
+    alive(&app).await;
+}
+
+/// The first message for subscription `id` other than its completion.
+async fn answer_to(ws: &mut crate::subscriptions::Ws, id: &str) -> Value {
+    loop {
+        let m = crate::subscriptions::next(ws)
+            .await
+            .expect("the connection stays open");
+        if m["id"] == id && m["type"] != "complete" {
+            return m;
+        }
+    }
+}
+
 /// GraphiQL in a real browser (Debian's Chromium, driven by npm's
 /// playwright-core): it loads, shows the schema in its documentation
 /// explorer, logs no error, and asks nothing of any other origin.
@@ -722,6 +775,7 @@ async fn graphiql_shows_the_schema_in_a_browser() {
 }
 
 both!(
+    the_websocket_has_the_same_limits,
     deep_nesting_cannot_crash_the_server,
     fragment_bombs_are_refused_at_once,
     aliases_and_root_fields_are_limited,
