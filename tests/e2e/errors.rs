@@ -8,7 +8,8 @@ use doorbraak_server::{AppOptions, RateLimit};
 
 const SUBMIT: &str = "mutation($i: SubmitCaseInput!) { submitCase(input: $i) { id } }";
 
-async fn count_cases(app: &TestApp) -> usize {
+/// How many cases there are (as the administrator sees them).
+pub(crate) async fn count_cases(app: &TestApp) -> usize {
     let d = app
         .ok(
             &app.admin,

@@ -50,9 +50,10 @@ async fn post(
     (r.status().as_u16(), retry, r.json().await.unwrap())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_database_goes_down_and_comes_back() {
-    let cluster = Arc::new(PgCluster::start("outage"));
+/// A cluster of the test's own, a server on it, a professional, a bureau
+/// member and one submitted case.
+async fn on_own_cluster(tag: &str) -> (Arc<PgCluster>, TestApp, String, String, Value) {
+    let cluster = Arc::new(PgCluster::start(tag));
     let app = TestApp::spawn_at(cluster.database().await, None, TestApp::relaxed()).await;
     let prof = app
         .user("Petra Professional", "PROFESSIONAL", &["ZDO"], None)
@@ -61,6 +62,12 @@ async fn the_database_goes_down_and_comes_back() {
         .user("Bram Bureau", "PROGRAMME_BUREAU", &["ZDO"], None)
         .await;
     let case = app.submit(&prof, "Een zaak tijdens een storing").await;
+    (cluster, app, prof, bureau, case)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_database_goes_down_and_comes_back() {
+    let (cluster, app, prof, bureau, case) = on_own_cluster("outage").await;
     app.case(&bureau, &case["id"]).await;
 
     halt(&cluster).await;
@@ -153,15 +160,7 @@ async fn version_when_back(app: &TestApp, token: &str, id: &Value) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn committed_mutations_are_answered_as_successes_through_restarts() {
-    let cluster = Arc::new(PgCluster::start("restarts"));
-    let app = TestApp::spawn_at(cluster.database().await, None, TestApp::relaxed()).await;
-    let prof = app
-        .user("Petra Professional", "PROFESSIONAL", &["ZDO"], None)
-        .await;
-    let bureau = app
-        .user("Bram Bureau", "PROGRAMME_BUREAU", &["ZDO"], None)
-        .await;
-    let case = app.submit(&prof, "Een zaak tijdens herstarts").await;
+    let (cluster, app, _, bureau, case) = on_own_cluster("restarts").await;
     let id = case["id"].clone();
 
     let restarts = {

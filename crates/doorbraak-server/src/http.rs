@@ -230,15 +230,20 @@ pub(crate) fn engine_error_response(e: EngineError) -> Response {
     }
 }
 
-async fn method_not_allowed() -> Response {
+/// 405 with `Allow` and a GraphQL error body.
+fn not_allowed(allow: &'static str, message: &str) -> Response {
     let mut r = error_response(
         StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::BadRequest,
-        "/graphql takes POST (and GET for queries)",
+        message,
     );
     r.headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
     r
+}
+
+async fn method_not_allowed() -> Response {
+    not_allowed("GET, POST", "/graphql takes POST (and GET for queries)")
 }
 
 async fn schema_sdl() -> impl IntoResponse {
@@ -510,14 +515,7 @@ async fn run(
                 op,
                 Some(OperationType::Mutation | OperationType::Subscription)
             ) {
-                let mut r = error_response(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    ErrorCode::BadRequest,
-                    "mutations take POST",
-                );
-                r.headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
-                return r;
+                return not_allowed("POST", "mutations take POST");
             }
         }
     }
