@@ -8,8 +8,10 @@ secs="${1:-5}"
 cargo build --release -q -p doorbraak-bench
 bench=target/release/doorbraak-bench
 
-echo "== SQLite"
+echo "== SQLite (synchronous=NORMAL, the default)"
 "$bench" --seconds "$secs"
+echo "== SQLite (synchronous=FULL)"
+"$bench" --seconds "$secs" --sqlite-synchronous full
 
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort | tail -n 1)
 [ -n "$pgbin" ] || { echo "PostgreSQL server binaries not found" >&2; exit 1; }

@@ -104,3 +104,41 @@ both!(
     a_restart_keeps_every_case_and_event,
     the_state_is_rebuilt_from_the_log
 );
+
+/// SQLite's synchronous mode is explicit: NORMAL by default, FULL when
+/// asked, as the database connection itself reports it; the binary refuses
+/// a mode it does not know. (A power cut cannot be tested here; what FULL
+/// costs per transition is measured by `scripts/bench.sh`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sqlite_synchronous_mode_is_what_was_asked() {
+    use doorbraak_store::{PoolSizes, SqliteSync, Store};
+    let dir = tempfile::tempdir().unwrap();
+    for (asked, want) in [
+        (None, SqliteSync::Normal),
+        (Some(SqliteSync::Full), SqliteSync::Full),
+    ] {
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join(format!("{want:?}.db")).display()
+        );
+        let sizes = PoolSizes {
+            sqlite_sync: asked.unwrap_or_default(),
+            ..PoolSizes::default()
+        };
+        let store = Store::connect_with(&url, &sizes).await.unwrap();
+        assert_eq!(store.sqlite_sync().await.unwrap(), Some(want));
+        store.close().await;
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_doorbraak"))
+        .args(["migrate"])
+        .env(
+            "DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("x.db").display()),
+        )
+        .env("DOORBRAAK_SQLITE_SYNCHRONOUS", "sometimes")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("unknown SQLite synchronous mode"), "{err}");
+}

@@ -278,6 +278,7 @@ pub async fn open_engine(db_url: &str, clock: Arc<ManualClock>) -> Engine {
         &PoolSizes {
             sqlite_readers: 2,
             postgres: 6,
+            ..PoolSizes::default()
         },
     )
     .await

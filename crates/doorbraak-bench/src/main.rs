@@ -88,17 +88,31 @@ fn input(n: usize) -> SubmitInput {
 async fn main() -> Result<()> {
     let mut seconds = 5u64;
     let mut url: Option<String> = None;
+    let mut sync = doorbraak_store::SqliteSync::Normal;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--seconds" => seconds = args.next().context("--seconds N")?.parse()?,
             "--database-url" => url = Some(args.next().context("--database-url URL")?),
+            "--sqlite-synchronous" => {
+                sync = args
+                    .next()
+                    .context("--sqlite-synchronous normal|full")?
+                    .parse()
+                    .map_err(|e: String| anyhow!(e))?
+            }
             other => return Err(anyhow!("unknown argument {other}")),
         }
     }
     let dir = tempfile::tempdir()?;
     let url = url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    let store = Store::connect(&url).await.map_err(|e| anyhow!("{e}"))?;
+    let sizes = doorbraak_store::PoolSizes {
+        sqlite_sync: sync,
+        ..doorbraak_store::PoolSizes::default()
+    };
+    let store = Store::connect_with(&url, &sizes)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     store.migrate().await.map_err(|e| anyhow!("{e}"))?;
     let engine = Engine::new(store.clone(), Arc::new(SystemClock))
         .await
@@ -132,9 +146,11 @@ async fn main() -> Result<()> {
             sqlx::query("PRAGMA journal_mode=WAL")
                 .execute(&mut c)
                 .await?;
-            sqlx::query("PRAGMA synchronous=NORMAL")
-                .execute(&mut c)
-                .await?;
+            let pragma = match sync {
+                doorbraak_store::SqliteSync::Normal => "PRAGMA synchronous=NORMAL",
+                doorbraak_store::SqliteSync::Full => "PRAGMA synchronous=FULL",
+            };
+            sqlx::query(pragma).execute(&mut c).await?;
             let c = tokio::sync::Mutex::new(c);
             timed("raw", seconds, |i| {
                 let c = &c;

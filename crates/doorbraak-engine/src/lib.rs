@@ -27,7 +27,7 @@ pub use auth::{TOKEN_PREFIX, hash_token};
 pub use cases::{CommandInput, Page};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use doorbraak_core::Role;
-pub use doorbraak_store::PoolStat;
+pub use doorbraak_store::{PoolSizes, PoolStat, SqliteSync};
 pub use error::EngineError;
 pub use register::{
     BarrierChoice, CaseSummary, Lesson, LevelDuration, MinistryReport, MinistryStatistics,

@@ -29,6 +29,11 @@ struct DbArgs {
     /// Database: sqlite://PATH (the default, created if missing) or postgres://…
     #[arg(long, env = "DATABASE_URL", default_value = "sqlite://doorbraak.db")]
     database_url: String,
+    /// SQLite only: `normal` (a crashed process loses nothing; a power cut
+    /// may lose the last commits) or `full` (a power cut loses nothing
+    /// either; every commit waits for the disk).
+    #[arg(long, env = "DOORBRAAK_SQLITE_SYNCHRONOUS", default_value = "normal")]
+    sqlite_synchronous: String,
 }
 
 #[derive(Subcommand, Debug)]
@@ -141,8 +146,17 @@ fn init_logging() {
         .try_init();
 }
 
-async fn open(url: &str) -> Result<Engine> {
-    let store = Store::connect(url).await.map_err(|e| anyhow!("{e}"))?;
+async fn open(db: &DbArgs) -> Result<Engine> {
+    let sizes = doorbraak_engine::PoolSizes {
+        sqlite_sync: db
+            .sqlite_synchronous
+            .parse()
+            .map_err(|e: String| anyhow!(e))?,
+        ..doorbraak_engine::PoolSizes::default()
+    };
+    let store = Store::connect_with(&db.database_url, &sizes)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     store
         .migrate()
         .await
@@ -219,7 +233,7 @@ async fn run(cli: Cli) -> Result<()> {
                     "the rate limit must be above 0 and the burst at least 1"
                 ));
             }
-            let engine = open(&db.database_url).await?;
+            let engine = open(&db).await?;
             // Bind before creating the first administrator, so a failed start
             // never spends the one-time token.
             let listener = TcpListener::bind(addr)
@@ -256,7 +270,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Migrate { db } => {
-            open(&db.database_url).await?;
+            open(&db).await?;
             tracing::info!("migrations applied");
             Ok(())
         }
@@ -273,7 +287,7 @@ async fn run(cli: Cli) -> Result<()> {
             let role = Role::parse_lenient(&role).map_err(|e| {
                 anyhow!("{e}; use one of professional, programme-bureau, alliance-secretary, national-representative, breakthrough-secretariat, ministry-analyst, administrator")
             })?;
-            let engine = open(&db.database_url).await?;
+            let engine = open(&db).await?;
             let (user, token) = engine
                 .create_user(&name, role, &areas, ministry.as_deref())
                 .await

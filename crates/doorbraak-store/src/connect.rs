@@ -32,11 +32,42 @@ pub struct PoolStat {
 /// that refuses connections is retried until then.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
 
+/// How SQLite makes a commit durable (`PRAGMA synchronous`, in WAL mode).
+///
+/// `Normal` (the default): a commit is safe once it is in the write-ahead
+/// log; the log is synced at checkpoints. A crashed *process* (kill -9)
+/// loses nothing; a power cut or an operating-system crash may lose the
+/// last commits, never corrupt the database. `Full` syncs the log at every
+/// commit, so a power cut loses nothing either, at a price per transition
+/// that `scripts/bench.sh` measures. PostgreSQL is always durable here
+/// (`synchronous_commit` stays on); it is the database for deployments
+/// where losing the last second to a power cut is not acceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteSync {
+    #[default]
+    Normal,
+    Full,
+}
+
+impl std::str::FromStr for SqliteSync {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "normal" => Ok(SqliteSync::Normal),
+            "full" => Ok(SqliteSync::Full),
+            other => Err(format!(
+                "unknown SQLite synchronous mode `{other}` (use normal or full)"
+            )),
+        }
+    }
+}
+
 /// Tuning for [`Store::connect`].
 #[derive(Debug, Clone)]
 pub struct PoolSizes {
     pub sqlite_readers: u32,
     pub postgres: u32,
+    pub sqlite_sync: SqliteSync,
 }
 
 impl Default for PoolSizes {
@@ -44,6 +75,7 @@ impl Default for PoolSizes {
         PoolSizes {
             sqlite_readers: 4,
             postgres: 16,
+            sqlite_sync: SqliteSync::Normal,
         }
     }
 }
@@ -61,7 +93,10 @@ impl Store {
                 .map_err(|e| StoreError::Config(format!("bad SQLite URL: {e}")))?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
+                .synchronous(match sizes.sqlite_sync {
+                    SqliteSync::Normal => SqliteSynchronous::Normal,
+                    SqliteSync::Full => SqliteSynchronous::Full,
+                })
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -149,6 +184,28 @@ impl Store {
             Backend::Sqlite => vec![stat("writer", &self.write), stat("readers", &self.read)],
             Backend::Postgres => vec![stat("main", &self.write)],
         }
+    }
+
+    /// SQLite's synchronous mode as the writer connection reports it
+    /// (`None` on PostgreSQL).
+    pub async fn sqlite_sync(&self) -> Result<Option<SqliteSync>, StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Ok(None);
+        }
+        let row = self
+            .write
+            .query_one_raw(sea_orm::Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "PRAGMA synchronous",
+            ))
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("PRAGMA synchronous gave nothing".into()))?;
+        let mode: i32 = row.try_get_by_index(0)?;
+        Ok(Some(if mode >= 2 {
+            SqliteSync::Full
+        } else {
+            SqliteSync::Normal
+        }))
     }
 
     /// A cheap round trip, for readiness checks.

@@ -30,7 +30,7 @@ pub use barriers::{
     PrecedentChange, PrecedentHit, StatRow,
 };
 pub use cases::{CaseQuery, StoredEvent};
-pub use connect::{ACQUIRE_TIMEOUT, Backend, PoolSizes, PoolStat};
+pub use connect::{ACQUIRE_TIMEOUT, Backend, PoolSizes, PoolStat, SqliteSync};
 pub use feed::FeedEntry;
 pub use meetings::{AgendaItemRecord, MeetingRecord, MeetingStatus, Onward};
 pub use reference::{FocusAreaRow, MinistryRow};
