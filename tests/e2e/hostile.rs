@@ -43,6 +43,11 @@ async fn raw(
     (status, headers, resp.text().await.expect("body"))
 }
 
+/// A plain GET, with no token.
+async fn get(app: &TestApp, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
+    raw(app, reqwest::Method::GET, path, None, None, None, vec![]).await
+}
+
 fn code(body: &str) -> String {
     let v: Value = serde_json::from_str(body).unwrap_or_else(|_| panic!("not JSON: {body}"));
     v["errors"][0]["extensions"]["code"]
@@ -65,16 +70,7 @@ async fn user(app: &TestApp, role: Role, areas: &[&str]) -> String {
 }
 
 async fn alive(app: &TestApp) {
-    let (s, _, b) = raw(
-        app,
-        reqwest::Method::GET,
-        "/healthz",
-        None,
-        None,
-        None,
-        vec![],
-    )
-    .await;
+    let (s, _, b) = get(app, "/healthz").await;
     assert_eq!((s, b.as_str()), (200, "ok"));
     let d = app.ok(&app.admin, "{ me { role } }", json!({})).await;
     assert_eq!(d["me"]["role"], "ADMINISTRATOR");
@@ -572,8 +568,7 @@ async fn graphiql_is_served_by_the_binary(db: Db) {
             a.starts_with('/') && !a.starts_with("//"),
             "only this origin: {a}"
         );
-        let (status, headers, body) =
-            raw(&app, reqwest::Method::GET, a, None, None, None, vec![]).await;
+        let (status, headers, body) = get(&app, a).await;
         assert_eq!(status, 200, "{a}");
         assert!(!body.is_empty(), "{a}");
         let kind = headers["content-type"].to_str().unwrap();
@@ -582,16 +577,7 @@ async fn graphiql_is_served_by_the_binary(db: Db) {
             "{a}: {kind}"
         );
     }
-    let (_, _, graphiql) = raw(
-        &app,
-        reqwest::Method::GET,
-        "/graphiql/graphiql.min.js",
-        None,
-        None,
-        None,
-        vec![],
-    )
-    .await;
+    let (_, _, graphiql) = get(&app, "/graphiql/graphiql.min.js").await;
     assert!(graphiql.len() > 1_000_000, "the real GraphiQL bundle");
 }
 
@@ -608,16 +594,7 @@ async fn metrics_follow_requests(db: Db) {
         app.ok(&prof, &q, json!({})).await;
     }
     app.err(Some(&prof), "{ doesNotExist }", json!({})).await;
-    let (status, _, text) = raw(
-        &app,
-        reqwest::Method::GET,
-        "/metrics",
-        None,
-        None,
-        None,
-        vec![],
-    )
-    .await;
+    let (status, _, text) = get(&app, "/metrics").await;
     assert_eq!(status, 200);
     let line = |prefix: &str| {
         text.lines()
@@ -794,16 +771,7 @@ async fn a_client_that_goes_away_stops_its_request() {
     let app = TestApp::spawn(Db::Postgres).await;
     // Requests for `cases` counted by the metrics, whatever their outcome.
     let counted = || async {
-        let (_, _, text) = raw(
-            &app,
-            reqwest::Method::GET,
-            "/metrics",
-            None,
-            None,
-            None,
-            vec![],
-        )
-        .await;
+        let (_, _, text) = get(&app, "/metrics").await;
         text.lines()
             .find(|l| l.starts_with("doorbraak_graphql_requests_total{root_field=\"cases\""))
             .map(|l| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap())
