@@ -12,6 +12,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_initial;
 mod m20261122_000002_meetings_barriers;
 mod m20261201_000003_agenda_moved_on;
+mod m20261201_000004_sessions_email;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_initial::Migration),
             Box::new(m20261122_000002_meetings_barriers::Migration),
             Box::new(m20261201_000003_agenda_moved_on::Migration),
+            Box::new(m20261201_000004_sessions_email::Migration),
         ]
     }
 }

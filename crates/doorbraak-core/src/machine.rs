@@ -457,6 +457,18 @@ pub const fn handler_role(level: Level) -> Role {
     }
 }
 
+/// The level whose cases a role handles (the inverse of [`handler_role`]):
+/// what a handler's queue holds.
+pub const fn handled_level(role: Role) -> Option<Level> {
+    match role {
+        Role::ProgrammeBureau => Some(Level::ProgrammeBureau),
+        Role::AllianceSecretary => Some(Level::Alliance),
+        Role::NationalRepresentative => Some(Level::NationalRepresentative),
+        Role::BreakthroughSecretariat => Some(Level::BreakthroughMeeting),
+        Role::Professional | Role::MinistryAnalyst | Role::Administrator => None,
+    }
+}
+
 /// Is `p` one of the people who may act on the case at `level` at all
 /// (role and area), regardless of who holds it?
 fn is_level_handler(case: &Case, p: &Principal, level: Level) -> bool {

@@ -15,6 +15,13 @@ pub fn may_see_name(p: &Principal, whom: UserId) -> bool {
     p.role != Role::Professional || p.id == whom
 }
 
+/// May `p` see the e-mail address of user `whom`? Only the user and the
+/// administrators who keep it: an address is personal data, and no one
+/// else needs it to work a case (messages are sent by the service).
+pub fn may_see_email(p: &Principal, whom: UserId) -> bool {
+    p.id == whom || p.role == Role::Administrator
+}
+
 /// The meetings of a level a user may read in full (with their agendas),
 /// in a form a store can turn into a filter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -211,5 +218,29 @@ pub fn may_search_precedents(p: &Principal) -> bool {
         | Role::BreakthroughSecretariat
         | Role::MinistryAnalyst
         | Role::Administrator => true,
+    }
+}
+
+/// May `p` run the meetings of a level (schedule them, put cases on the
+/// agenda, close them)? The alliance secretary runs their alliance's, the
+/// breakthrough secretariat the national breakthrough meeting.
+pub fn may_run_meetings(p: &Principal, level: Level, area: Option<&str>) -> bool {
+    match (level, area) {
+        (Level::Alliance, Some(a)) => p.role == Role::AllianceSecretary && p.has_area(a),
+        (Level::BreakthroughMeeting, None) => p.role == Role::BreakthroughSecretariat,
+        _ => false,
+    }
+}
+
+/// May `p` record that a barrier's change is in force? The owning
+/// ministry (its analysts and representatives), the secretariat and
+/// administrators.
+pub fn may_record_implementation(p: &Principal, owning_ministry: &str) -> bool {
+    match p.role {
+        Role::Administrator | Role::BreakthroughSecretariat => true,
+        Role::MinistryAnalyst | Role::NationalRepresentative => {
+            p.ministry.as_deref() == Some(owning_ministry)
+        }
+        Role::Professional | Role::ProgrammeBureau | Role::AllianceSecretary => false,
     }
 }

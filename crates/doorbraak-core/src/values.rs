@@ -256,3 +256,57 @@ mod tests {
         assert_eq!(Text::parse("t", "  ok  ", 1, 10).unwrap().as_str(), "ok");
     }
 }
+
+/// An e-mail address as people type it, lower-cased so that addresses
+/// compare without regard to case: one `@`, something before it, a domain
+/// with a dot after it, no spaces or control characters, at most 254
+/// characters (RFC 5321's limit on a path).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(field: &str, raw: &str) -> Result<EmailAddress, Refusal> {
+        let t = raw.trim().to_lowercase();
+        let bad = || {
+            Refusal::validation(
+                field,
+                "must be an e-mail address such as naam@organisatie.nl",
+            )
+        };
+        if t.len() > 254 || t.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(bad());
+        }
+        let (local, domain) = t.split_once('@').ok_or_else(bad)?;
+        let ok = !local.is_empty()
+            && local.len() <= 64
+            && !domain.contains('@')
+            && domain.contains('.')
+            && !domain.starts_with(['.', '-'])
+            && !domain.ends_with(['.', '-'])
+            && !domain.contains("..");
+        if ok { Ok(EmailAddress(t)) } else { Err(bad()) }
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+#[cfg(test)]
+mod email_tests {
+    use super::EmailAddress;
+
+    #[test]
+    fn addresses_are_lower_cased_and_checked() {
+        assert_eq!(
+            EmailAddress::parse("email", "  Anna.de.Vries@School.NL ")
+                .map(EmailAddress::into_string),
+            Ok("anna.de.vries@school.nl".to_owned())
+        );
+        for bad in ["", "anna", "anna@", "@school.nl", "anna@school", "a b@school.nl", "a@b@c.nl", "a@.nl", "a@school..nl"] {
+            assert!(EmailAddress::parse("email", bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1244,3 +1244,14 @@ fn meetings_statistics_names_and_precedents_are_pinned() {
         assert!(may_see_name(reader, reader.id), "everyone sees themselves");
     }
 }
+
+#[test]
+fn a_handlers_queue_is_the_level_their_role_handles() {
+    use doorbraak_core::{Level, Role, handled_level, handler_role};
+    for level in Level::ALL {
+        assert_eq!(handled_level(handler_role(*level)), Some(*level));
+    }
+    for role in [Role::Professional, Role::MinistryAnalyst, Role::Administrator] {
+        assert_eq!(handled_level(role), None);
+    }
+}

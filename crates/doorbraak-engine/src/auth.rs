@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use doorbraak_core::{AreaCode, MinistryCode, Principal, Role, Text, may_see_name};
-use doorbraak_store::NewUser;
+use doorbraak_core::{AreaCode, EmailAddress, MinistryCode, Principal, Role, Text, may_see_name};
+use doorbraak_store::{NewUser, StoreError, UserChange};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
@@ -25,10 +25,15 @@ pub fn hash_token(token: &str) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn new_token() -> String {
+/// 256 random bits, base64url without padding (43 characters).
+pub(crate) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    format!("{TOKEN_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn new_token() -> String {
+    format!("{TOKEN_PREFIX}{}", random_token())
 }
 
 impl Engine {
@@ -56,17 +61,14 @@ impl Engine {
     pub async fn create_user_as(
         &self,
         caller: &UserRecord,
-        name: &str,
-        role: Role,
-        areas: &[String],
-        ministry: Option<&str>,
+        input: &UserInput,
     ) -> Result<(UserRecord, String), EngineError> {
         if caller.role != Role::Administrator {
             return Err(EngineError::Forbidden(
                 "only administrators create users".into(),
             ));
         }
-        self.create_user(name, role, areas, ministry).await
+        self.create_user_with(input).await
     }
 
     /// Creates a user and returns them with their token (shown once, never
@@ -80,6 +82,51 @@ impl Engine {
         areas: &[String],
         ministry: Option<&str>,
     ) -> Result<(UserRecord, String), EngineError> {
+        self.create_user_with(&UserInput {
+            name: name.to_owned(),
+            role,
+            areas: areas.to_vec(),
+            ministry: ministry.map(str::to_owned),
+            email: None,
+        })
+        .await
+    }
+
+    /// [`Engine::create_user`] with every field, the e-mail address too.
+    pub async fn create_user_with(
+        &self,
+        input: &UserInput,
+    ) -> Result<(UserRecord, String), EngineError> {
+        let change = self.check_user(input)?;
+        let token = new_token();
+        let user = self
+            .store
+            .create_user(
+                &NewUser {
+                    name: change.name,
+                    role: change.role,
+                    areas: change.areas,
+                    ministry: change.ministry,
+                    email: change.email,
+                    token_hash: hash_token(&token),
+                },
+                self.now(),
+            )
+            .await
+            .map_err(email_taken)?;
+        tracing::info!(user.id = user.id, role = %user.role, "user created");
+        Ok((user, token))
+    }
+
+    /// Checks a user's fields against the reference data and the shape
+    /// each role needs.
+    fn check_user(&self, input: &UserInput) -> Result<UserChange, EngineError> {
+        let (name, role, areas, ministry) = (
+            input.name.as_str(),
+            input.role,
+            input.areas.as_slice(),
+            input.ministry.as_deref(),
+        );
         let name = Text::parse("name", name, 2, 200)?.into_string();
         let mut codes = Vec::new();
         for a in areas {
@@ -114,22 +161,89 @@ impl Engine {
             }
         };
         check_role_shape(role, &codes, ministry.as_deref())?;
-        let token = new_token();
+        let email = match input.email.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(raw) => Some(EmailAddress::parse("email", raw)?.into_string()),
+        };
+        Ok(UserChange {
+            name,
+            role,
+            areas: codes,
+            ministry,
+            email,
+        })
+    }
+
+    /// An administrator changes a user's name, role, areas, ministry and
+    /// e-mail address (all at once). Their token and sessions stay valid;
+    /// the new rights apply from the next request.
+    pub async fn update_user(
+        &self,
+        caller: &UserRecord,
+        id: i64,
+        input: &UserInput,
+    ) -> Result<UserRecord, EngineError> {
+        if caller.role != Role::Administrator {
+            return Err(EngineError::Forbidden(
+                "only administrators change users".into(),
+            ));
+        }
+        if caller.id == id && input.role != Role::Administrator {
+            return Err(EngineError::validation(
+                "role",
+                "you cannot take away your own administrator role",
+            ));
+        }
+        let change = self.check_user(input)?;
         let user = self
             .store
-            .create_user(
-                &NewUser {
-                    name,
-                    role,
-                    areas: codes,
-                    ministry,
-                    token_hash: hash_token(&token),
-                },
-                self.now(),
-            )
-            .await?;
-        tracing::info!(user.id = user.id, role = %user.role, "user created");
-        Ok((user, token))
+            .update_user(id, &change)
+            .await
+            .map_err(email_taken)?
+            .ok_or(EngineError::NotFound("user"))?;
+        self.forget_tokens_of(id);
+        tracing::info!(user.id = id, role = %user.role, "user changed");
+        Ok(user)
+    }
+
+    /// An administrator turns a user off (or on again). A deactivated user's
+    /// token stops working and their sessions end; what they did stays on
+    /// record under their name.
+    pub async fn set_user_active(
+        &self,
+        caller: &UserRecord,
+        id: i64,
+        active: bool,
+    ) -> Result<UserRecord, EngineError> {
+        if caller.role != Role::Administrator {
+            return Err(EngineError::Forbidden(
+                "only administrators deactivate users".into(),
+            ));
+        }
+        if caller.id == id && !active {
+            return Err(EngineError::validation(
+                "id",
+                "you cannot deactivate yourself",
+            ));
+        }
+        if !self.store.set_user_active(id, active).await? {
+            return Err(EngineError::NotFound("user"));
+        }
+        self.forget_tokens_of(id);
+        tracing::info!(user.id = id, active, "user activation changed");
+        self.store
+            .users_by_ids(&[id])
+            .await?
+            .pop()
+            .ok_or(EngineError::NotFound("user"))
+    }
+
+    /// Drops a user's resolved tokens from this instance's cache.
+    fn forget_tokens_of(&self, id: i64) {
+        if let Err(e) = self.tokens.invalidate_entries_if(move |_, u| u.id == id) {
+            tracing::warn!(error = %e, "cannot drop a user's tokens from the cache; clearing it");
+            self.tokens.invalidate_all();
+        }
     }
 
     /// On a database without users, creates the first administrator and
@@ -159,6 +273,7 @@ impl Engine {
                     role: Role::Administrator,
                     areas: Vec::new(),
                     ministry: None,
+                    email: None,
                     token_hash: MARK.to_owned(),
                 },
                 self.now(),
@@ -203,11 +318,7 @@ impl Engine {
             return Err(EngineError::NotFound("user"));
         }
         // The old token must stop working at once on this instance.
-        let id = user.id;
-        if let Err(e) = self.tokens.invalidate_entries_if(move |_, u| u.id == id) {
-            tracing::warn!(error = %e, "cannot drop a reissued token from the cache; clearing it");
-            self.tokens.invalidate_all();
-        }
+        self.forget_tokens_of(user.id);
         tracing::info!(user.id = user.id, "token reissued");
         Ok((user, token))
     }
@@ -282,6 +393,26 @@ impl Engine {
             ));
         }
         Ok(self.store.all_users().await?)
+    }
+}
+
+/// A user's editable fields, as an administrator (or the command line)
+/// gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInput {
+    pub name: String,
+    pub role: Role,
+    pub areas: Vec<String>,
+    pub ministry: Option<String>,
+    pub email: Option<String>,
+}
+
+fn email_taken(e: StoreError) -> EngineError {
+    match e {
+        StoreError::Duplicate(what) if what == "email" => {
+            EngineError::validation("email", "is already the address of another user")
+        }
+        other => other.into(),
     }
 }
 

@@ -22,8 +22,10 @@ mod error;
 mod feed;
 mod meetings;
 mod register;
+mod sessions;
 
-pub use auth::{TOKEN_PREFIX, hash_token};
+pub use auth::{TOKEN_PREFIX, UserInput, hash_token};
+pub use sessions::{ABSOLUTE, IDLE, NewSessionCookie, Session, SignInMethod};
 pub use cases::{CommandInput, Page};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use doorbraak_core::Role;
@@ -36,7 +38,8 @@ pub use register::{
 
 pub use doorbraak_store::{
     AgendaItemRecord, Backend, BarrierQuery, BarrierRecord, CaseQuery, FocusAreaRow, MeetingRecord,
-    MeetingStatus, MinistryRow, Onward, PrecedentHit, Store, StoreError, StoredEvent, UserRecord,
+    MeetingStatus, MinistryRow, Onward, PrecedentHit, Store, StoreError, StoredEvent, UserChange,
+    UserRecord,
 };
 
 use std::sync::{Arc, RwLock};

@@ -2,7 +2,7 @@
 //! meeting decide on scheduled dates, from an agenda.
 
 use doorbraak_core::{
-    CaseId, Level, MeetingScope, Principal, Role, Timestamp, may_read_meeting, meeting_scope,
+    CaseId, Level, MeetingScope, Principal, Timestamp, may_read_meeting, meeting_scope,
     read_scope,
 };
 use doorbraak_store::{AgendaItemRecord, MeetingRecord, MeetingStatus};
@@ -12,11 +12,7 @@ use crate::{Engine, EngineError};
 impl Engine {
     /// May `p` schedule, close and rearrange meetings of this level and area?
     fn may_run_meetings(&self, p: &Principal, level: Level, area: Option<&str>) -> bool {
-        match (level, area) {
-            (Level::Alliance, Some(a)) => p.role == Role::AllianceSecretary && p.has_area(a),
-            (Level::BreakthroughMeeting, None) => p.role == Role::BreakthroughSecretariat,
-            _ => false,
-        }
+        doorbraak_core::may_run_meetings(p, level, area)
     }
 
     /// Schedules a meeting; cases waiting at its level go on its agenda.

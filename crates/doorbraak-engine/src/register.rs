@@ -327,14 +327,7 @@ impl Engine {
             .barrier(p, barrier_id)
             .await?
             .ok_or(EngineError::NotFound("barrier"))?;
-        let owner = match p.role {
-            Role::Administrator | Role::BreakthroughSecretariat => true,
-            Role::MinistryAnalyst | Role::NationalRepresentative => {
-                p.ministry.as_deref() == Some(&b.owning_ministry)
-            }
-            _ => false,
-        };
-        if !owner {
+        if !doorbraak_core::may_record_implementation(p, &b.owning_ministry) {
             return Err(EngineError::Forbidden(format!(
                 "only {} (the owning ministry) records that the change is in force",
                 b.owning_ministry

@@ -232,10 +232,13 @@ impl CaseMutations {
         let (user, token) = engine(ctx)
             .create_user_as(
                 me,
-                &input.name,
-                input.role.into(),
-                &input.areas,
-                input.ministry.as_deref(),
+                &doorbraak_engine::UserInput {
+                    name: input.name,
+                    role: input.role.into(),
+                    areas: input.areas,
+                    ministry: input.ministry,
+                    email: input.email,
+                },
             )
             .await
             .map_err(to_gql)?;
@@ -243,6 +246,49 @@ impl CaseMutations {
             user: User(user),
             token,
         })
+    }
+
+    /// Administrators change a user's name, role, areas, ministry and e-mail
+    /// address (all at once); their token stays valid.
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: CreateUserInput,
+    ) -> ApiResult<User> {
+        let me = caller(ctx)?;
+        let id = id
+            .parse::<i64>()
+            .map_err(|_| ErrorCode::NotFound.error("user not found"))?;
+        let user = engine(ctx)
+            .update_user(
+                me,
+                id,
+                &doorbraak_engine::UserInput {
+                    name: input.name,
+                    role: input.role.into(),
+                    areas: input.areas,
+                    ministry: input.ministry,
+                    email: input.email,
+                },
+            )
+            .await
+            .map_err(to_gql)?;
+        Ok(User(user))
+    }
+
+    /// Administrators turn a user off (`active: false`) or on again. A
+    /// deactivated user's token and sessions stop working at once.
+    async fn set_user_active(&self, ctx: &Context<'_>, id: ID, active: bool) -> ApiResult<User> {
+        let me = caller(ctx)?;
+        let id = id
+            .parse::<i64>()
+            .map_err(|_| ErrorCode::NotFound.error("user not found"))?;
+        let user = engine(ctx)
+            .set_user_active(me, id, active)
+            .await
+            .map_err(to_gql)?;
+        Ok(User(user))
     }
 
     /// Administrators issue a new token for a user; the old one stops working.

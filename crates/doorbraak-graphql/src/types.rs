@@ -247,6 +247,18 @@ impl User {
             .as_deref()
             .map(|m| ministry_obj(engine(ctx), m))
     }
+    /// The user's e-mail address (lower-cased): shown to the user and to
+    /// administrators only, null to everyone else.
+    async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
+        let me = ctx.data_opt::<crate::Caller>()?;
+        doorbraak_core::may_see_email(&me.0.principal(), self.0.id)
+            .then_some(self.0.email.as_deref())
+            .flatten()
+    }
+    /// False once an administrator deactivated the user.
+    async fn active(&self) -> bool {
+        self.0.active
+    }
 }
 
 /// A user just created, with their bearer token (shown this once only).
@@ -616,6 +628,8 @@ pub struct CreateUserInput {
     pub areas: Vec<String>,
     /// Ministry code.
     pub ministry: Option<String>,
+    /// E-mail address: unique, compared without case.
+    pub email: Option<String>,
 }
 
 /// A level's service norm.

@@ -131,6 +131,9 @@ enum UserCommand {
         /// Ministry code.
         #[arg(long)]
         ministry: Option<String>,
+        /// E-mail address (unique; for messages and sign-in by e-mail link).
+        #[arg(long)]
+        email: Option<String>,
     },
 }
 
@@ -210,6 +213,9 @@ fn spawn_deadline_worker(engine: Engine) {
             if let Err(e) = engine.escalate_overdue().await {
                 tracing::warn!(error = %e, "automatic escalation failed; retrying in a minute");
             }
+            if let Err(e) = engine.purge_expired_sessions().await {
+                tracing::warn!(error = %e, "cannot remove expired sessions; retrying in a minute");
+            }
         }
     });
 }
@@ -282,6 +288,7 @@ async fn run(cli: Cli) -> Result<()> {
                     role,
                     areas,
                     ministry,
+                    email,
                 },
         } => {
             let role = Role::parse_lenient(&role).map_err(|e| {
@@ -289,7 +296,13 @@ async fn run(cli: Cli) -> Result<()> {
             })?;
             let engine = open(&db).await?;
             let (user, token) = engine
-                .create_user(&name, role, &areas, ministry.as_deref())
+                .create_user_with(&doorbraak_engine::UserInput {
+                    name,
+                    role,
+                    areas,
+                    ministry,
+                    email,
+                })
                 .await
                 .map_err(|e| anyhow!("{e}"))?;
             tracing::info!(

@@ -23,6 +23,7 @@ pub mod entity;
 mod feed;
 mod meetings;
 mod reference;
+mod sessions;
 mod users;
 
 pub use barriers::{
@@ -34,7 +35,8 @@ pub use connect::{ACQUIRE_TIMEOUT, Backend, PoolSizes, PoolStat, SqliteSync};
 pub use feed::FeedEntry;
 pub use meetings::{AgendaItemRecord, MeetingRecord, MeetingStatus, Onward};
 pub use reference::{FocusAreaRow, MinistryRow};
-pub use users::{NewUser, UserRecord};
+pub use sessions::{NewSession, SessionRecord};
+pub use users::{NewUser, UserChange, UserRecord};
 
 use sea_orm::DatabaseConnection;
 

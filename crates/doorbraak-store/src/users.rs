@@ -19,7 +19,20 @@ pub struct NewUser {
     pub role: Role,
     pub areas: Vec<String>,
     pub ministry: Option<String>,
+    /// Lower-cased by the caller.
+    pub email: Option<String>,
     pub token_hash: String,
+}
+
+/// New values for a user's editable fields (all of them at once).
+#[derive(Debug, Clone)]
+pub struct UserChange {
+    pub name: String,
+    pub role: Role,
+    pub areas: Vec<String>,
+    pub ministry: Option<String>,
+    /// Lower-cased by the caller.
+    pub email: Option<String>,
 }
 
 /// A user as stored, with their focus areas.
@@ -30,6 +43,9 @@ pub struct UserRecord {
     pub role: Role,
     pub areas: Vec<String>,
     pub ministry: Option<String>,
+    pub email: Option<String>,
+    /// A deactivated user cannot sign in or use a token.
+    pub active: bool,
 }
 
 impl UserRecord {
@@ -50,7 +66,19 @@ fn record(u: user::Model, areas: Vec<String>) -> Result<UserRecord, StoreError> 
         role: parse("role", &u.role)?,
         areas,
         ministry: u.ministry_code,
+        email: u.email,
+        active: u.active,
     })
+}
+
+/// A unique index refused the row: the e-mail address is taken.
+fn duplicate_email(e: sea_orm::DbErr) -> StoreError {
+    match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            StoreError::Duplicate("email".to_owned())
+        }
+        _ => StoreError::Db(e),
+    }
 }
 
 impl Store {
@@ -68,9 +96,14 @@ impl Store {
             ministry_code: Set(new.ministry.clone()),
             token_hash: Set(new.token_hash.clone()),
             created_at: Set(ms(now)),
+            email: Set(new.email.clone()),
+            active: Set(true),
             ..Default::default()
         };
-        let u = user::Entity::insert(row).exec_with_returning(&txn).await?;
+        let u = user::Entity::insert(row)
+            .exec_with_returning(&txn)
+            .await
+            .map_err(duplicate_email)?;
         let mut areas = new.areas.clone();
         areas.sort();
         areas.dedup();
@@ -90,6 +123,7 @@ impl Store {
         self.count();
         let Some(u) = user::Entity::find()
             .filter(user::Column::TokenHash.eq(hash))
+            .filter(user::Column::Active.eq(true))
             .one(&self.read)
             .await?
         else {
@@ -127,7 +161,7 @@ impl Store {
         Ok(user::Entity::find().count(&self.read).await?)
     }
 
-    async fn with_areas(&self, users: Vec<user::Model>) -> Result<Vec<UserRecord>, StoreError> {
+    pub(crate) async fn with_areas(&self, users: Vec<user::Model>) -> Result<Vec<UserRecord>, StoreError> {
         if users.is_empty() {
             return Ok(Vec::new());
         }
@@ -158,6 +192,86 @@ impl Store {
             .filter(user::Column::Id.eq(id))
             .exec(&self.write)
             .await?;
+        Ok(r.rows_affected == 1)
+    }
+
+    /// The active user with this (lower-cased) e-mail address.
+    pub async fn user_by_email(&self, email: &str) -> Result<Option<UserRecord>, StoreError> {
+        self.count();
+        let Some(u) = user::Entity::find()
+            .filter(user::Column::Email.eq(email))
+            .filter(user::Column::Active.eq(true))
+            .one(&self.read)
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(self.with_areas(vec![u]).await?.pop())
+    }
+
+    /// Replaces a user's editable fields and areas in one transaction.
+    /// `Ok(None)` when there is no such user.
+    pub async fn update_user(
+        &self,
+        id: UserId,
+        change: &UserChange,
+    ) -> Result<Option<UserRecord>, StoreError> {
+        self.count();
+        use sea_orm::sea_query::Expr;
+        let txn = self.write.begin().await?;
+        let r = user::Entity::update_many()
+            .col_expr(user::Column::Name, Expr::value(change.name.clone()))
+            .col_expr(user::Column::Role, Expr::value(change.role.as_str()))
+            .col_expr(user::Column::MinistryCode, Expr::value(change.ministry.clone()))
+            .col_expr(user::Column::Email, Expr::value(change.email.clone()))
+            .filter(user::Column::Id.eq(id))
+            .exec(&txn)
+            .await
+            .map_err(duplicate_email)?;
+        if r.rows_affected != 1 {
+            return Ok(None);
+        }
+        user_area::Entity::delete_many()
+            .filter(user_area::Column::UserId.eq(id))
+            .exec(&txn)
+            .await?;
+        let mut areas = change.areas.clone();
+        areas.sort();
+        areas.dedup();
+        if !areas.is_empty() {
+            user_area::Entity::insert_many(areas.iter().map(|a| user_area::ActiveModel {
+                user_id: Set(id),
+                area_code: Set(a.clone()),
+            }))
+            .exec_without_returning(&txn)
+            .await?;
+        }
+        let u = user::Entity::find_by_id(id).one(&txn).await?;
+        txn.commit().await?;
+        match u {
+            Some(u) => Ok(Some(record(u, areas)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Turns a user on or off; turning off also ends their sessions, in the
+    /// same transaction. `false` when there is no such user.
+    pub async fn set_user_active(&self, id: UserId, active: bool) -> Result<bool, StoreError> {
+        self.count();
+        use sea_orm::sea_query::Expr;
+        let txn = self.write.begin().await?;
+        let r = user::Entity::update_many()
+            .col_expr(user::Column::Active, Expr::value(active))
+            .filter(user::Column::Id.eq(id))
+            .exec(&txn)
+            .await?;
+        if !active {
+            crate::entity::session::Entity::delete_many()
+                .filter(crate::entity::session::Column::UserId.eq(id))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
         Ok(r.rows_affected == 1)
     }
 }

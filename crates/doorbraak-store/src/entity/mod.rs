@@ -9,5 +9,6 @@ pub mod focus_area;
 pub mod meeting;
 pub mod ministry;
 pub mod service_norm;
+pub mod session;
 pub mod user;
 pub mod user_area;

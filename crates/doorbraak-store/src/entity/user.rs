@@ -12,6 +12,10 @@ pub struct Model {
     #[sea_orm(unique)]
     pub token_hash: String,
     pub created_at: i64,
+    /// Lower-cased; unique.
+    #[sea_orm(unique)]
+    pub email: Option<String>,
+    pub active: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
