@@ -30,8 +30,8 @@ pub use decision::{
 pub use machine::{
     Case, CaseFacts, Command, DecisionDates, Effect, Event, EventAction, MergeTarget, Policy,
     Principal, Refusal, Resolution, Rule, Status, apply, auto_escalation, available_actions,
-    check_link, decide, guard, handled_level, handler_role, holder_role, is_overdue, link_barrier, link_event,
-    replay, submission_event,
+    check_link, decide, guard, handled_level, handler_role, holder_role, is_overdue, link_barrier,
+    link_event, replay, submission_event,
 };
 pub use model::{
     CaseAction, CaseState, Level, Outcome, ParseEnumError, PolicyDomain, Role, RuleScope, Urgency,
@@ -39,8 +39,9 @@ pub use model::{
 pub use privacy::{contains_bsn, is_valid_bsn};
 pub use scope::{
     BarrierScope, MeetingScope, ReadScope, StatisticsScope, barrier_scope, may_read,
-    may_read_barrier, may_read_meeting, may_record_implementation, may_run_meetings, may_read_statistics, may_read_summary,
-    may_search_precedents, may_see_email, may_see_name, meeting_scope, read_scope, statistics_scope,
+    may_read_barrier, may_read_meeting, may_read_statistics, may_read_summary,
+    may_record_implementation, may_run_meetings, may_search_precedents, may_see_email,
+    may_see_name, meeting_scope, read_scope, statistics_scope,
 };
 pub use submission::{NewCase, ReferenceData, SubmitInput};
 pub use values::{AreaCode, BwbId, CaseReference, EmailAddress, Euros, MinistryCode, Text};

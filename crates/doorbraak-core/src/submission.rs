@@ -43,95 +43,194 @@ pub struct NewCase {
     pub urgency: Urgency,
 }
 
+/// The value of a field that parsed; a refusal joins the list.
+fn keep<T>(problems: &mut Vec<Refusal>, r: Result<T, Refusal>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(e) => {
+            problems.push(e);
+            None
+        }
+    }
+}
+
 /// Largest number of households one case may claim.
 const MAX_HOUSEHOLDS: i32 = 10_000_000;
 
 impl NewCase {
     /// Checks a submission by `p`. Field names in refusals are the API's
-    /// (`input.title`, `input.rule.bwbId`, …).
+    /// (`input.title`, `input.rule.bwbId`, …). The first problem found is
+    /// the refusal; [`NewCase::problems`] lists them all.
     pub fn parse(
         p: &Principal,
         input: &SubmitInput,
         reference: &dyn ReferenceData,
     ) -> Result<NewCase, Refusal> {
+        Self::parse_all(p, input, reference).map_err(|mut all| all.remove(0))
+    }
+
+    /// Every problem of a submission, in the order of the form's fields
+    /// (empty when it would be accepted), so a form can show each error
+    /// next to its field at once.
+    pub fn problems(
+        p: &Principal,
+        input: &SubmitInput,
+        reference: &dyn ReferenceData,
+    ) -> Vec<Refusal> {
+        Self::parse_all(p, input, reference)
+            .err()
+            .unwrap_or_default()
+    }
+
+    fn parse_all(
+        p: &Principal,
+        input: &SubmitInput,
+        reference: &dyn ReferenceData,
+    ) -> Result<NewCase, Vec<Refusal>> {
         if p.role != Role::Professional {
-            return Err(Refusal::Forbidden(
+            return Err(vec![Refusal::Forbidden(
                 "only professionals submit cases".to_owned(),
-            ));
+            )]);
         }
-        let title = Text::parse("input.title", &input.title, 5, 200)?;
-        let description = Text::parse("input.description", &input.description, 20, 10_000)?;
-        let area = AreaCode::parse("input.focusArea", &input.focus_area)?;
-        if !reference.has_area(area.as_str()) {
-            return Err(Refusal::validation(
-                "input.focusArea",
-                "is not a known focus area",
-            ));
-        }
-        if !p.areas.is_empty() && !p.has_area(area.as_str()) {
-            return Err(Refusal::Forbidden(format!(
-                "you work in {}; submit the case in one of your own focus areas",
-                p.areas.join(", ")
-            )));
-        }
-        if input.domains.is_empty() {
-            return Err(Refusal::validation(
-                "input.domains",
-                "must name at least one policy domain",
-            ));
-        }
-        let mut domains = input.domains.clone();
-        domains.sort();
-        domains.dedup();
-        let citation = Text::parse("input.rule.citation", &input.rule_citation, 3, 300)?;
-        let bwb_id = match input.rule_bwb_id.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(raw) => Some(BwbId::parse("input.rule.bwbId", raw)?),
-        };
-        let scope = input
-            .rule_scope
-            .ok_or_else(|| Refusal::validation("input.rule.scope", "is required"))?;
-        let owning_ministry = match input.rule_owning_ministry.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(raw) => {
-                let code = MinistryCode::parse("input.rule.owningMinistry", raw)?;
-                if !reference.has_ministry(code.as_str()) {
+        let mut problems = Vec::new();
+        let title = keep(
+            &mut problems,
+            Text::parse("input.title", &input.title, 5, 200),
+        );
+        let description = keep(
+            &mut problems,
+            Text::parse("input.description", &input.description, 20, 10_000),
+        );
+        let area = keep(
+            &mut problems,
+            AreaCode::parse("input.focusArea", &input.focus_area).and_then(|area| {
+                if !reference.has_area(area.as_str()) {
                     return Err(Refusal::validation(
-                        "input.rule.owningMinistry",
-                        "is not a known ministry code",
+                        "input.focusArea",
+                        "is not a known focus area",
                     ));
                 }
-                Some(code)
-            }
-        };
-        let desired_action = Text::parse("input.desiredAction", &input.desired_action, 5, 5_000)?;
-        if let Some(h) = input.households_affected
-            && !(0..=MAX_HOUSEHOLDS).contains(&h)
-        {
-            return Err(Refusal::validation(
-                "input.householdsAffected",
-                format!("must be between 0 and {MAX_HOUSEHOLDS}"),
-            ));
-        }
-        let estimated_cost = input
-            .estimated_cost
-            .map(|d| Euros::from_decimal("input.estimatedCost", d))
-            .transpose()?;
-        Ok(NewCase {
-            title: title.into_string(),
-            description: description.into_string(),
-            focus_area: area,
-            domains,
-            rule: Rule {
-                citation: citation.into_string(),
-                bwb_id: bwb_id.map(|b| b.as_str().to_owned()),
-                scope,
-                owning_ministry: owning_ministry.map(|m| m.as_str().to_owned()),
+                if !p.areas.is_empty() && !p.has_area(area.as_str()) {
+                    return Err(Refusal::Forbidden(format!(
+                        "you work in {}; submit the case in one of your own focus areas",
+                        p.areas.join(", ")
+                    )));
+                }
+                Ok(area)
+            }),
+        );
+        let domains = keep(
+            &mut problems,
+            if input.domains.is_empty() {
+                Err(Refusal::validation(
+                    "input.domains",
+                    "must name at least one policy domain",
+                ))
+            } else {
+                let mut d = input.domains.clone();
+                d.sort();
+                d.dedup();
+                Ok(d)
             },
-            desired_action: desired_action.into_string(),
-            households_affected: input.households_affected,
+        );
+        let citation = keep(
+            &mut problems,
+            Text::parse("input.rule.citation", &input.rule_citation, 3, 300),
+        );
+        let bwb_id = keep(
+            &mut problems,
+            match input.rule_bwb_id.as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(raw) => BwbId::parse("input.rule.bwbId", raw).map(Some),
+            },
+        );
+        let scope = keep(
+            &mut problems,
+            input
+                .rule_scope
+                .ok_or_else(|| Refusal::validation("input.rule.scope", "is required")),
+        );
+        let owning_ministry = keep(
+            &mut problems,
+            match input.rule_owning_ministry.as_deref().map(str::trim) {
+                None | Some("") => Ok(None),
+                Some(raw) => {
+                    MinistryCode::parse("input.rule.owningMinistry", raw).and_then(|code| {
+                        if reference.has_ministry(code.as_str()) {
+                            Ok(Some(code))
+                        } else {
+                            Err(Refusal::validation(
+                                "input.rule.owningMinistry",
+                                "is not a known ministry code",
+                            ))
+                        }
+                    })
+                }
+            },
+        );
+        let desired_action = keep(
+            &mut problems,
+            Text::parse("input.desiredAction", &input.desired_action, 5, 5_000),
+        );
+        let households = keep(
+            &mut problems,
+            match input.households_affected {
+                Some(h) if !(0..=MAX_HOUSEHOLDS).contains(&h) => Err(Refusal::validation(
+                    "input.householdsAffected",
+                    format!("must be between 0 and {MAX_HOUSEHOLDS}"),
+                )),
+                h => Ok(h),
+            },
+        );
+        let estimated_cost = keep(
+            &mut problems,
+            input
+                .estimated_cost
+                .map(|d| Euros::from_decimal("input.estimatedCost", d))
+                .transpose(),
+        );
+        match (
+            title,
+            description,
+            area,
+            domains,
+            citation,
+            bwb_id,
+            scope,
+            owning_ministry,
+            desired_action,
+            households,
             estimated_cost,
-            urgency: input.urgency,
-        })
+        ) {
+            (
+                Some(title),
+                Some(description),
+                Some(focus_area),
+                Some(domains),
+                Some(citation),
+                Some(bwb_id),
+                Some(scope),
+                Some(owning_ministry),
+                Some(desired_action),
+                Some(households_affected),
+                Some(estimated_cost),
+            ) => Ok(NewCase {
+                title: title.into_string(),
+                description: description.into_string(),
+                focus_area,
+                domains,
+                rule: Rule {
+                    citation: citation.into_string(),
+                    bwb_id: bwb_id.map(|b| b.as_str().to_owned()),
+                    scope,
+                    owning_ministry: owning_ministry.map(|m| m.as_str().to_owned()),
+                },
+                desired_action: desired_action.into_string(),
+                households_affected,
+                estimated_cost,
+                urgency: input.urgency,
+            }),
+            _ => Err(problems),
+        }
     }
 }

@@ -1251,7 +1251,11 @@ fn a_handlers_queue_is_the_level_their_role_handles() {
     for level in Level::ALL {
         assert_eq!(handled_level(handler_role(*level)), Some(*level));
     }
-    for role in [Role::Professional, Role::MinistryAnalyst, Role::Administrator] {
+    for role in [
+        Role::Professional,
+        Role::MinistryAnalyst,
+        Role::Administrator,
+    ] {
         assert_eq!(handled_level(role), None);
     }
 }

@@ -73,6 +73,21 @@ impl Engine {
         Ok(case)
     }
 
+    /// Every problem a submission has, without storing anything: a form
+    /// shows them all at once. Empty when [`Engine::submit`] would accept it.
+    pub fn submission_problems(&self, p: &Principal, input: &SubmitInput) -> Vec<EngineError> {
+        NewCase::problems(p, input, &self.reference())
+            .into_iter()
+            .map(EngineError::from)
+            .collect()
+    }
+
+    /// May the caller link this case to a barrier now
+    /// ([`doorbraak_core::check_link`])?
+    pub fn may_link(&self, p: &Principal, case: &Case) -> bool {
+        doorbraak_core::check_link(case, p, None).is_ok()
+    }
+
     /// Takes one action on a case, on the version the caller last saw.
     #[tracing::instrument(skip_all, fields(user.id = p.id, case.id = id, action))]
     pub async fn act(

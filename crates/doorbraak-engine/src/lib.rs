@@ -19,13 +19,13 @@ mod auth;
 mod cases;
 mod clock;
 mod error;
+mod export;
 mod feed;
 mod meetings;
 mod register;
 mod sessions;
 
 pub use auth::{TOKEN_PREFIX, UserInput, hash_token};
-pub use sessions::{ABSOLUTE, IDLE, NewSessionCookie, Session, SignInMethod};
 pub use cases::{CommandInput, Page};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use doorbraak_core::Role;
@@ -35,6 +35,7 @@ pub use register::{
     BarrierChoice, CaseSummary, Lesson, LevelDuration, MinistryReport, MinistryStatistics,
     StatFilter,
 };
+pub use sessions::{ABSOLUTE, IDLE, NewSessionCookie, Session, SignInMethod};
 
 pub use doorbraak_store::{
     AgendaItemRecord, Backend, BarrierQuery, BarrierRecord, CaseQuery, FocusAreaRow, MeetingRecord,

@@ -2,8 +2,7 @@
 //! meeting decide on scheduled dates, from an agenda.
 
 use doorbraak_core::{
-    CaseId, Level, MeetingScope, Principal, Timestamp, may_read_meeting, meeting_scope,
-    read_scope,
+    CaseId, Level, MeetingScope, Principal, Timestamp, may_read_meeting, meeting_scope, read_scope,
 };
 use doorbraak_store::{AgendaItemRecord, MeetingRecord, MeetingStatus};
 

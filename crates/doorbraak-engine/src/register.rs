@@ -76,6 +76,9 @@ pub struct MinistryStatistics {
     pub level_durations: Vec<LevelDuration>,
     /// Per barrier: (barrier, cases, areas), most cases first.
     pub per_barrier: Vec<(BarrierRecord, usize, usize)>,
+    /// Every amount unlocked in the period with the moment it was decided,
+    /// oldest first: for a chart over time (no case is named).
+    pub funds_over_time: Vec<(Timestamp, i64)>,
 }
 
 /// The filters of a statistics request.
@@ -430,11 +433,13 @@ impl Engine {
             .filter(|r| r.decided_at.is_some_and(|d| f.in_period(d)))
             .collect();
         let areas: BTreeSet<&str> = created.iter().map(|r| r.focus_area.as_str()).collect();
-        let funds: i64 = decided
+        let mut funds_over_time: Vec<(Timestamp, i64)> = decided
             .iter()
             .filter(|r| r.state == CaseState::Resolved)
-            .filter_map(|r| r.funds_cents)
-            .sum();
+            .filter_map(|r| Some((r.decided_at?, r.funds_cents?)))
+            .collect();
+        funds_over_time.sort_unstable();
+        let funds: i64 = funds_over_time.iter().map(|(_, c)| c).sum();
         let mut outcomes: BTreeMap<Option<&'static str>, (Option<Outcome>, usize)> =
             BTreeMap::new();
         for r in decided.iter().filter(|r| r.state.is_decided()) {
@@ -516,6 +521,7 @@ impl Engine {
             outcomes: outcomes.into_values().collect(),
             level_durations,
             per_barrier,
+            funds_over_time,
         })
     }
 

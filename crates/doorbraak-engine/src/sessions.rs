@@ -99,7 +99,11 @@ impl Engine {
                 now,
             )
             .await?;
-        tracing::info!(user.id = user.id, method = method.as_str(), "session started");
+        tracing::info!(
+            user.id = user.id,
+            method = method.as_str(),
+            "session started"
+        );
         Ok(NewSessionCookie {
             cookie,
             session: Session {
@@ -115,7 +119,8 @@ impl Engine {
     /// Signs in with an access code and starts a session.
     pub async fn sign_in_with_code(&self, code: &str) -> Result<NewSessionCookie, EngineError> {
         let user = self.authenticate(code).await?;
-        self.start_session(&user, SignInMethod::AccessCode, None).await
+        self.start_session(&user, SignInMethod::AccessCode, None)
+            .await
     }
 
     /// The live session behind a cookie value; `None` when it is unknown,

@@ -155,6 +155,7 @@ impl CaseQueries {
                 ),
                 None => None,
             },
+            ..CaseQuery::default()
         };
         let page = e
             .list_cases(&me.principal(), &query, paging.after, paging.first)

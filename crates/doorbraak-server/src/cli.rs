@@ -56,6 +56,10 @@ enum Command {
         /// When set, `/metrics` wants `Authorization: Bearer <this token>`.
         #[arg(long, env = "DOORBRAAK_METRICS_TOKEN", hide_env_values = true)]
         metrics_token: Option<String>,
+        /// The address people reach the service at (links, the session
+        /// cookie's `Secure` flag). Default: `http://` plus the listening address.
+        #[arg(long, env = "DOORBRAAK_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Apply pending migrations and exit.
     Migrate {
@@ -199,6 +203,24 @@ fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     })
 }
 
+/// `DOORBRAAK_PUBLIC_URL`, checked, or `http://` plus the address listened on.
+fn resolve_public_url(given: Option<&str>, listener: &TcpListener) -> Result<String> {
+    match given.map(str::trim).filter(|u| !u.is_empty()) {
+        Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+            Ok(u.trim_end_matches('/').to_owned())
+        }
+        Some(u) => Err(anyhow!(
+            "DOORBRAAK_PUBLIC_URL `{u}` must start with http:// or https://"
+        )),
+        None => Ok(format!(
+            "http://{}",
+            listener
+                .local_addr()
+                .context("cannot read the listening address")?
+        )),
+    }
+}
+
 /// Every minute, escalates the overdue cases of levels configured to do so.
 fn spawn_deadline_worker(engine: Engine) {
     tokio::spawn(async move {
@@ -229,6 +251,7 @@ async fn run(cli: Cli) -> Result<()> {
             rate_burst,
             limits,
             metrics_token,
+            public_url,
         } => {
             let limits = limits.limits()?;
             let addr: SocketAddr = addr.parse().with_context(|| {
@@ -262,6 +285,10 @@ async fn run(cli: Cli) -> Result<()> {
                 },
                 limits,
                 metrics_token: metrics_token.filter(|t| !t.is_empty()),
+                web: doorbraak_web::WebOptions::new(&resolve_public_url(
+                    public_url.as_deref(),
+                    &listener,
+                )?),
             };
             let signal = shutdown_signal()?;
             spawn_deadline_worker(engine.clone());
@@ -270,7 +297,7 @@ async fn run(cli: Cli) -> Result<()> {
                 .await
                 .map_err(|e| anyhow!("cannot start the change feed: {e}"))?;
             let server = Server::start(listener, app(engine, &options))?;
-            tracing::info!(addr = %server.addr, "doorbraak is listening; GraphiQL on /graphql");
+            tracing::info!(addr = %server.addr, "doorbraak is listening: the web application on /, GraphiQL on /graphql");
             server.run_until(signal).await?;
             tracing::info!("stopped");
             Ok(())

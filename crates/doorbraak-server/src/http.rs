@@ -50,6 +50,8 @@ pub struct AppOptions {
     pub limits: Limits,
     /// When set, `/metrics` wants `Authorization: Bearer <this>`.
     pub metrics_token: Option<String>,
+    /// The web application's public address and sign-in options.
+    pub web: doorbraak_web::WebOptions,
 }
 
 #[derive(Clone)]
@@ -79,6 +81,8 @@ pub fn app(engine: Engine, options: &AppOptions) -> Router {
         limits,
     };
     let request_id = axum::http::HeaderName::from_static("x-request-id");
+    let pages = doorbraak_web::router(state.engine.clone(), options.web.clone())
+        .layer(CatchPanicLayer::custom(on_page_panic));
     Router::new()
         .route(
             "/graphql",
@@ -93,6 +97,7 @@ pub fn app(engine: Engine, options: &AppOptions) -> Router {
         .route("/export/barriers.csv", get(crate::export::barriers_csv))
         .route("/meetings/{id}/agenda.md", get(crate::export::agenda_document))
         .with_state(state)
+        .merge(pages)
         .layer(CatchPanicLayer::custom(on_panic))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(axum::middleware::map_response(too_large_as_json))
@@ -169,6 +174,21 @@ async fn too_large_as_json(r: Response) -> Response {
             return too_large();
         }
     }
+    r
+}
+
+/// A page handler panicked: the application's own error page, no details.
+fn on_page_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a page handler panicked");
+    let mut r = (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        axum::response::Html(doorbraak_web::internal_error_html()),
+    )
+        .into_response();
+    r.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(doorbraak_web::CONTENT_SECURITY_POLICY),
+    );
     r
 }
 

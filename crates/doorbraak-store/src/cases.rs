@@ -40,6 +40,12 @@ pub struct CaseQuery {
     pub precedent_available: bool,
     /// Only cases linked to this barrier.
     pub barrier: Option<i64>,
+    /// Only cases nobody holds.
+    pub unassigned: bool,
+    /// Earliest deadline first (cases without one last) instead of newest
+    /// first. This order has no cursor: `after` is ignored, and the list
+    /// is its first page.
+    pub by_deadline: bool,
 }
 
 const ACTIVE: [CaseState; 4] = [
@@ -307,12 +313,23 @@ impl Store {
                 .add(case::Column::State.is_in(names(&open, CaseState::as_str)))
                 .add(case::Column::BarrierId.in_subquery(decided));
         }
-        if let Some(after) = after {
-            cond = cond.add(case::Column::Id.lt(after));
+        if q.unassigned {
+            cond = cond.add(case::Column::AssigneeId.is_null());
         }
-        case::Entity::find()
-            .filter(cond)
-            .order_by_desc(case::Column::Id)
+        let mut find = case::Entity::find();
+        if q.by_deadline {
+            use sea_orm::sea_query::{Expr, Order};
+            find = find
+                .order_by(Expr::col(case::Column::Deadline).is_null(), Order::Asc)
+                .order_by_asc(case::Column::Deadline)
+                .order_by_asc(case::Column::Id);
+        } else {
+            if let Some(after) = after {
+                cond = cond.add(case::Column::Id.lt(after));
+            }
+            find = find.order_by_desc(case::Column::Id);
+        }
+        find.filter(cond)
             .limit(limit)
             .all(&self.read)
             .await?

@@ -161,7 +161,10 @@ impl Store {
         Ok(user::Entity::find().count(&self.read).await?)
     }
 
-    pub(crate) async fn with_areas(&self, users: Vec<user::Model>) -> Result<Vec<UserRecord>, StoreError> {
+    pub(crate) async fn with_areas(
+        &self,
+        users: Vec<user::Model>,
+    ) -> Result<Vec<UserRecord>, StoreError> {
         if users.is_empty() {
             return Ok(Vec::new());
         }
@@ -222,7 +225,10 @@ impl Store {
         let r = user::Entity::update_many()
             .col_expr(user::Column::Name, Expr::value(change.name.clone()))
             .col_expr(user::Column::Role, Expr::value(change.role.as_str()))
-            .col_expr(user::Column::MinistryCode, Expr::value(change.ministry.clone()))
+            .col_expr(
+                user::Column::MinistryCode,
+                Expr::value(change.ministry.clone()),
+            )
             .col_expr(user::Column::Email, Expr::value(change.email.clone()))
             .filter(user::Column::Id.eq(id))
             .exec(&txn)

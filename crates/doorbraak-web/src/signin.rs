@@ -1,0 +1,177 @@
+//! Signing in and out.
+//!
+//! `/inloggen` offers each way of signing in that is switched on: today the
+//! access code (field `token`). Every way ends in [`signed_in`], which
+//! starts a session in the database, sets the cookie and goes back to the
+//! page the person came for; later ways (an e-mail link, OpenID Connect)
+//! only need to prove who the person is and call it.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use base64::Engine as _;
+use doorbraak_engine::{EngineError, NewSessionCookie};
+use maud::html;
+use rand::RngCore;
+
+use crate::ctx::{CSRF_COOKIE, Ctx, Posted, SESSION_COOKIE};
+use crate::layout::{self, FieldAttrs, FieldErrors};
+
+/// Where to go after signing in: only a path on this site.
+fn safe_return(raw: &str) -> String {
+    let ok = raw.starts_with('/')
+        && !raw.starts_with("//")
+        && !raw.starts_with("/\\")
+        && !raw.chars().any(|c| c.is_control())
+        && !raw.starts_with("/inloggen")
+        && !raw.starts_with("/uitloggen");
+    if ok { raw.to_owned() } else { "/".to_owned() }
+}
+
+fn query_param(path: &str, name: &str) -> Option<String> {
+    let q = path.split_once('?')?.1;
+    form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn new_csrf() -> String {
+    let mut b = [0u8; 32];
+    rand::rng().fill_bytes(&mut b);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b)
+}
+
+fn cookie_header(ctx: &Ctx, name: &str, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if ctx.web.options.secure() {
+        "; Secure"
+    } else {
+        ""
+    };
+    let v = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}");
+    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn render(ctx: &Ctx, terug: &str, token_error: Option<&str>, status: StatusCode) -> Response {
+    let errors: FieldErrors = token_error
+        .map(|e| vec![("token".to_owned(), e.to_owned())])
+        .unwrap_or_default();
+    let signed_out = query_param(&ctx.path, "uitgelogd").is_some();
+    let body = html! {
+        h1 { "Inloggen" }
+        @if signed_out { (layout::notice("U bent uitgelogd.")) }
+        @if let Some(v) = &ctx.viewer {
+            p { "U bent ingelogd als " strong { (v.user().name) } ". " a href="/" { "Naar de startpagina" } }
+        }
+        (layout::error_summary(&errors, &|_| "Toegangscode".to_owned()))
+        @if ctx.web.options.access_code_signin {
+            section aria-labelledby="met-code" {
+                h2 id="met-code" { "Met uw toegangscode" }
+                p { "U kreeg een toegangscode van de beheerder van Doorbraak. Die begint met " code { "dbk_" } "." }
+                form method="post" action="/inloggen" novalidate {
+                    (layout::csrf_field(ctx))
+                    input type="hidden" name="terug" value=(terug);
+                    (layout::text_field("token", "Toegangscode", Some("Plak de hele code, zonder spaties."), "", &errors,
+                        FieldAttrs { autocomplete: Some("current-password"), ..FieldAttrs::TEXT.kind("password") }))
+                    button type="submit" { "Inloggen" }
+                }
+            }
+        } @else {
+            p { "Inloggen met een toegangscode is uitgeschakeld. Gebruik het inloggen van uw organisatie." }
+        }
+    };
+    layout::respond(status, layout::page(ctx, "Inloggen", body))
+}
+
+/// `GET /inloggen`. Before sign-in the form's CSRF token lives in a
+/// cookie of its own (made here when the browser has none).
+pub async fn page(mut ctx: Ctx) -> Response {
+    let fresh = ctx.anon_csrf.is_none() && ctx.viewer.is_none();
+    if fresh {
+        ctx.anon_csrf = Some(new_csrf());
+    }
+    let terug = safe_return(&query_param(&ctx.path, "terug").unwrap_or_default());
+    let mut r = render(&ctx, &terug, None, StatusCode::OK);
+    if fresh {
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            cookie_header(&ctx, CSRF_COOKIE, ctx.csrf(), 3600),
+        );
+    }
+    r
+}
+
+/// Starts the session, sets the cookie and goes where the person was going.
+pub fn signed_in(ctx: &Ctx, new: &NewSessionCookie, terug: &str) -> Response {
+    let mut r = Redirect::to(&safe_return(terug)).into_response();
+    let h = r.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        cookie_header(
+            ctx,
+            SESSION_COOKIE,
+            &new.cookie,
+            doorbraak_engine::ABSOLUTE.num_seconds(),
+        ),
+    );
+    h.append(header::SET_COOKIE, cookie_header(ctx, CSRF_COOKIE, "", 0));
+    r
+}
+
+/// `POST /inloggen` with `token`.
+pub async fn with_code(Posted { ctx, form }: Posted) -> Response {
+    let terug = safe_return(form.get("terug"));
+    if !ctx.web.options.access_code_signin {
+        return layout::message_page(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            "Inloggen met een code kan niet",
+            "Inloggen met een toegangscode is uitgeschakeld. Gebruik het inloggen van uw organisatie.",
+        );
+    }
+    let code = form.get("token").trim().to_owned();
+    if code.is_empty() {
+        return render(
+            &ctx,
+            &terug,
+            Some("Vul uw toegangscode in"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        );
+    }
+    match ctx.web.engine.sign_in_with_code(&code).await {
+        Ok(new) => {
+            if let Some(old) = &ctx.viewer {
+                // Signing in again replaces the old session.
+                let _ = ctx.web.engine.end_session(&old.cookie).await;
+            }
+            signed_in(&ctx, &new, &terug)
+        }
+        Err(EngineError::Unauthenticated) => render(
+            &ctx,
+            &terug,
+            Some(
+                "Deze toegangscode klopt niet. Controleer de code, of vraag de beheerder om een nieuwe.",
+            ),
+            StatusCode::UNAUTHORIZED,
+        ),
+        Err(e) => crate::errors::engine_error_page(&ctx, &e),
+    }
+}
+
+/// `POST /uitloggen`: ends the session here and drops the cookie.
+pub async fn sign_out(Posted { ctx, .. }: Posted) -> Response {
+    if let Some(v) = &ctx.viewer
+        && let Err(e) = ctx.web.engine.end_session(&v.cookie).await
+    {
+        return crate::errors::engine_error_page(&ctx, &e);
+    }
+    let mut r = Redirect::to("/inloggen?uitgelogd=1").into_response();
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        cookie_header(&ctx, SESSION_COOKIE, "", 0),
+    );
+    r
+}
+
+/// The value of a query parameter of the path asked for.
+pub fn param(ctx: &Ctx, name: &str) -> Option<String> {
+    query_param(&ctx.path, name)
+}
