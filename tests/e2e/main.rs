@@ -18,3 +18,4 @@ mod schema;
 mod scope;
 mod subscriptions;
 mod volume;
+mod web;
