@@ -234,3 +234,65 @@ impl NewCase {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Known;
+    impl ReferenceData for Known {
+        fn has_area(&self, code: &str) -> bool {
+            code == "ZDO"
+        }
+        fn has_ministry(&self, code: &str) -> bool {
+            code == "SZW"
+        }
+    }
+
+    fn professional() -> Principal {
+        Principal {
+            id: 1,
+            role: Role::Professional,
+            areas: vec!["ZDO".into()],
+            ministry: None,
+        }
+    }
+
+    #[test]
+    fn every_problem_is_listed_in_the_order_of_the_form() {
+        let input = SubmitInput {
+            title: "Kort".into(),
+            rule_citation: "Participatiewet, artikel 31".into(),
+            rule_owning_ministry: Some("XYZ".into()),
+            focus_area: "ZDO".into(),
+            households_affected: Some(-1),
+            ..SubmitInput::default()
+        };
+        let fields: Vec<String> = NewCase::problems(&professional(), &input, &Known)
+            .into_iter()
+            .map(|r| match r {
+                Refusal::Validation { field, .. } | Refusal::PersonalData { field } => field,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "input.title",
+                "input.description",
+                "input.domains",
+                "input.rule.scope",
+                "input.rule.owningMinistry",
+                "input.desiredAction",
+                "input.householdsAffected"
+            ]
+        );
+        // The first problem is the refusal `parse` gives.
+        assert_eq!(
+            NewCase::parse(&professional(), &input, &Known).err(),
+            NewCase::problems(&professional(), &input, &Known)
+                .into_iter()
+                .next()
+        );
+    }
+}

@@ -13,5 +13,6 @@ mod metrics;
 mod rate_limit;
 
 pub use doorbraak_graphql::Limits;
+pub use doorbraak_web::WebOptions;
 pub use http::{AppOptions, Server, app};
 pub use rate_limit::RateLimit;
