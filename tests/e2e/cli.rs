@@ -370,3 +370,70 @@ async fn the_readme_walkthrough_works_as_written() {
     assert_eq!(last["events"].as_array().unwrap().len(), 7);
     assert!(last["reference"].as_str().unwrap().starts_with("ZDO-"));
 }
+
+/// `doorbraak demo` fills a fresh database with people and cases through
+/// the engine; its access codes sign in, and the pages show the cases.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_fills_the_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["demo"])
+        .env("DATABASE_URL", "sqlite://doorbraak.db")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let codes: Vec<(&str, &str)> = stdout
+        .lines()
+        .skip(1)
+        .map(|l| {
+            (
+                l.split_whitespace().next().unwrap(),
+                l.split_whitespace().last().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(codes.len(), 8, "{stdout}");
+    assert!(codes.iter().all(|(_, c)| c.starts_with("dbk_")));
+    let run = serve(dir.path(), "sqlite://doorbraak.db");
+    let secretariat = codes
+        .iter()
+        .find(|(r, _)| *r == "BREAKTHROUGH_SECRETARIAT")
+        .unwrap()
+        .1;
+    let admin = codes.iter().find(|(r, _)| *r == "ADMINISTRATOR").unwrap().1;
+    let all = gql(
+        &run.addr,
+        admin,
+        "{ cases(first: 50) { edges { node { state events { action } } } } }",
+        serde_json::json!({}),
+    )
+    .await;
+    let states: Vec<&str> = all["data"]["cases"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["node"]["state"].as_str().unwrap())
+        .collect();
+    for s in [
+        "RESOLVED",
+        "AT_PROGRAMME_BUREAU",
+        "AWAITING_INFORMATION",
+        "AT_ALLIANCE",
+        "REJECTED",
+    ] {
+        assert!(states.contains(&s), "{s} in {states:?}");
+    }
+    let decided = gql(&run.addr, secretariat, "{ cases(filter: { states: [RESOLVED] }) { edges { node { resolution { level outcome } } } } }", serde_json::json!({})).await;
+    assert!(
+        decided.to_string().contains("STRUCTURAL_BREAKTHROUGH"),
+        "{decided}"
+    );
+    let (status, _, _) = stop(run);
+    assert!(status.success());
+}

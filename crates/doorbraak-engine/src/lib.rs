@@ -18,6 +18,7 @@
 mod auth;
 mod cases;
 mod clock;
+mod demo;
 mod error;
 mod export;
 mod feed;
@@ -28,6 +29,7 @@ mod sessions;
 pub use auth::{TOKEN_PREFIX, UserInput, hash_token};
 pub use cases::{CommandInput, Page};
 pub use clock::{Clock, ManualClock, SystemClock};
+pub use demo::DemoUser;
 pub use doorbraak_core::Role;
 pub use doorbraak_store::{PoolSizes, PoolStat, SqliteSync};
 pub use error::EngineError;

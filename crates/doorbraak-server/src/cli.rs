@@ -73,6 +73,12 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL).
     Schema,
+    /// Fill the database with example people and cases, and print each
+    /// person's access code (for a first look at the pages).
+    Demo {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 /// What one GraphQL request may cost (see `doorbraak_graphql::limits`).
@@ -300,6 +306,23 @@ async fn run(cli: Cli) -> Result<()> {
             tracing::info!(addr = %server.addr, "doorbraak is listening: the web application on /, GraphiQL on /graphql");
             server.run_until(signal).await?;
             tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Demo { db } => {
+            let engine = open(&db).await?;
+            let people = engine
+                .fill_demo()
+                .await
+                .map_err(|e| anyhow!("cannot fill in the example data: {e}"))?;
+            out("Example data is in place. Sign in on /inloggen with one of these access codes:")?;
+            for p in people {
+                out(&format!(
+                    "{:<26} {:<44} {}",
+                    p.role.as_str(),
+                    p.name,
+                    p.code
+                ))?;
+            }
             Ok(())
         }
         Command::Migrate { db } => {
