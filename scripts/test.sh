@@ -3,7 +3,8 @@
 # SQLite and PostgreSQL. The end-to-end tests start and stop a throwaway
 # PostgreSQL cluster themselves; this script only makes sure the server
 # binaries are installed (Debian's `postgresql` package) and the Node tools
-# the tests drive (tests/node: the graphql-http audit, graphql-js) are
+# the tests drive (tests/node: the graphql-http audit, graphql-js, playwright-core and
+# axe-core for the browser suite in Debian's Chromium, installed here too) are
 # installed from their lock file, and fails if it cannot. Extra arguments
 # go to `cargo test`. Each suite's time is printed at the end.
 set -euo pipefail
