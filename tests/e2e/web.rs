@@ -1181,6 +1181,40 @@ async fn administrators_manage_users_on_the_pages(db: Db) {
         .await;
     assert_eq!(norm.status, 303);
     assert_eq!(app.engine.policy().norm_days[1], 21);
+    // Focus areas and ministries.
+    let area = v
+        .post(
+            "/beheer/gebieden",
+            &[("csrf", &csrf), ("code", "wst"), ("name", "Westwijk")],
+        )
+        .await;
+    assert_eq!(area.status, 303, "{}", area.text);
+    assert!(app.engine.focus_area("WST").is_some());
+    let again = v
+        .post(
+            "/beheer/gebieden",
+            &[("csrf", &csrf), ("code", "WST"), ("name", "Westwijk")],
+        )
+        .await;
+    assert_eq!(again.status, 422);
+    assert!(again.text_of("#gebied-code-fout").contains("al in gebruik"));
+    let ministry = v
+        .post(
+            "/beheer/ministeries",
+            &[
+                ("csrf", &csrf),
+                ("code", "XYZ"),
+                ("name", "Ministerie van Proeven"),
+                ("representative", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(ministry.status, 303, "{}", ministry.text);
+    assert!(
+        app.engine
+            .ministry("XYZ")
+            .is_some_and(|m| m.provides_representative)
+    );
 }
 
 both!(

@@ -212,37 +212,47 @@ async fn overview_page(
         section aria-labelledby="gebieden" {
             h2 id="gebieden" { "Focusgebieden" }
             p { (e.focus_areas().iter().map(|a| format!("{} ({})", a.name, a.code)).collect::<Vec<_>>().join(", ")) }
-            details.action open[!area_errors.is_empty()] {
-                summary { "Focusgebied toevoegen" }
-                (layout::error_summary(&area_errors, &|f| if f == "code" { "Code".into() } else { "Naam".into() }))
-                form method="post" action="/beheer/gebieden" novalidate {
-                    (csrf_field(ctx))
-                    (layout::text_field_id("gebied-code", "code", "Code", Some("Drie letters, bijvoorbeeld ZDO."), "", &area_errors.iter().filter(|(f, _)| f == "code").cloned().collect(), FieldAttrs::TEXT))
-                    (layout::text_field_id("gebied-naam", "name", "Naam", None, "", &area_errors.iter().filter(|(f, _)| f == "name").cloned().collect(), FieldAttrs::TEXT))
-                    button type="submit" { "Toevoegen" }
-                }
-            }
+            (code_name_form(ctx, "gebied", "/beheer/gebieden", "Focusgebied toevoegen", "Drie letters, bijvoorbeeld ZDO.", &area_errors, html! {}))
         }
         section aria-labelledby="ministeries" {
             h2 id="ministeries" { "Ministeries" }
             p { (e.ministries().iter().map(|m| format!("{} ({})", m.name, m.code)).collect::<Vec<_>>().join(", ")) }
-            details.action open[!ministry_errors.is_empty()] {
-                summary { "Ministerie toevoegen" }
-                (layout::error_summary(&ministry_errors, &|f| if f == "code" { "Code".into() } else { "Naam".into() }))
-                form method="post" action="/beheer/ministeries" novalidate {
-                    (csrf_field(ctx))
-                    (layout::text_field_id("ministerie-code", "code", "Code", Some("Twee tot acht letters, bijvoorbeeld SZW."), "", &ministry_errors.iter().filter(|(f, _)| f == "code").cloned().collect(), FieldAttrs::TEXT))
-                    (layout::text_field_id("ministerie-naam", "name", "Naam", None, "", &ministry_errors.iter().filter(|(f, _)| f == "name").cloned().collect(), FieldAttrs::TEXT))
-                    div.choice {
-                        input type="checkbox" id="ministerie-rv" name="representative" value="1";
-                        label for="ministerie-rv" { "Levert rijksvertegenwoordigers" }
-                    }
-                    button type="submit" { "Toevoegen" }
+            (code_name_form(ctx, "ministerie", "/beheer/ministeries", "Ministerie toevoegen", "Twee tot acht letters, bijvoorbeeld SZW.", &ministry_errors, html! {
+                div.choice {
+                    input type="checkbox" id="ministerie-rv" name="representative" value="1";
+                    label for="ministerie-rv" { "Levert rijksvertegenwoordigers" }
                 }
-            }
+            }))
         }
     };
     respond(status, page(ctx, "Beheer", body))
+}
+
+/// The form that adds a focus area or a ministry: a code and a name.
+fn code_name_form(
+    ctx: &Ctx,
+    prefix: &str,
+    action: &str,
+    title: &str,
+    code_hint: &str,
+    errors: &FieldErrors,
+    extra: Markup,
+) -> Markup {
+    let of =
+        |name: &str| -> FieldErrors { errors.iter().filter(|(f, _)| f == name).cloned().collect() };
+    html! {
+        details.action open[!errors.is_empty()] {
+            summary { (title) }
+            (layout::error_summary(errors, &|f| if f == "code" { "Code".into() } else { "Naam".into() }))
+            form method="post" action=(action) novalidate {
+                (csrf_field(ctx))
+                (layout::text_field_id(&format!("{prefix}-code"), "code", "Code", Some(code_hint), "", &of("code"), FieldAttrs::TEXT))
+                (layout::text_field_id(&format!("{prefix}-naam"), "name", "Naam", None, "", &of("name"), FieldAttrs::TEXT))
+                (extra)
+                button type="submit" { "Toevoegen" }
+            }
+        }
+    }
 }
 
 /// `GET /beheer`.
@@ -538,33 +548,46 @@ pub async fn set_norm(Posted { ctx, form }: Posted) -> Response {
     }
 }
 
+/// After adding a focus area or a ministry: back to the overview, or the
+/// form again with the engine's errors next to its fields.
+async fn added(
+    ctx: &Ctx,
+    v: &Viewer,
+    result: Result<(), EngineError>,
+    done: &str,
+    section: &str,
+) -> Response {
+    match result {
+        Ok(()) => Redirect::to(&format!("/beheer?gelukt={done}")).into_response(),
+        Err(err) => match engine_field_errors(&err) {
+            Some(errors) => {
+                let none = (&FormData::default(), &Vec::new());
+                overview_page(
+                    ctx,
+                    v,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    none,
+                    Some((section, &errors)),
+                )
+                .await
+            }
+            None => engine_error_page(ctx, &err),
+        },
+    }
+}
+
 /// `POST /beheer/gebieden` with `code`, `name`.
 pub async fn add_area(Posted { ctx, form }: Posted) -> Response {
     let v = match admin(&ctx) {
         Ok(v) => v,
         Err(r) => return r,
     };
-    match ctx
+    let r = ctx
         .web
         .engine
         .add_focus_area(v.user(), form.get("code"), form.get("name"))
-        .await
-    {
-        Ok(()) => Redirect::to("/beheer?gelukt=gebied").into_response(),
-        Err(err) => match engine_field_errors(&err) {
-            Some(errors) => {
-                overview_page(
-                    &ctx,
-                    &v,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    (&FormData::default(), &Vec::new()),
-                    Some(("gebieden", &errors)),
-                )
-                .await
-            }
-            None => engine_error_page(&ctx, &err),
-        },
-    }
+        .await;
+    added(&ctx, &v, r, "gebied", "gebieden").await
 }
 
 /// `POST /beheer/ministeries` with `code`, `name`, `representative`.
@@ -573,7 +596,7 @@ pub async fn add_ministry(Posted { ctx, form }: Posted) -> Response {
         Ok(v) => v,
         Err(r) => return r,
     };
-    match ctx
+    let r = ctx
         .web
         .engine
         .add_ministry(
@@ -582,21 +605,6 @@ pub async fn add_ministry(Posted { ctx, form }: Posted) -> Response {
             form.get("name"),
             form.get("representative") == "1",
         )
-        .await
-    {
-        Ok(()) => Redirect::to("/beheer?gelukt=ministerie").into_response(),
-        Err(err) => match engine_field_errors(&err) {
-            Some(errors) => {
-                overview_page(
-                    &ctx,
-                    &v,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    (&FormData::default(), &Vec::new()),
-                    Some(("ministeries", &errors)),
-                )
-                .await
-            }
-            None => engine_error_page(&ctx, &err),
-        },
-    }
+        .await;
+    added(&ctx, &v, r, "ministerie", "ministeries").await
 }

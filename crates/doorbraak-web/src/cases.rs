@@ -701,6 +701,35 @@ fn step_list(
     }
 }
 
+/// The one text field an action asks for: (form field, label, hint).
+/// `None` for the actions without one (pick up, release) and for those
+/// with more fields (resolve, merge), which have their own form.
+pub fn note_of(a: CaseAction) -> Option<(&'static str, &'static str, Option<&'static str>)> {
+    match a {
+        CaseAction::PickUp | CaseAction::Release | CaseAction::Resolve | CaseAction::Merge => None,
+        CaseAction::RequestInformation => Some((
+            "question",
+            "Uw vraag aan de indiener",
+            Some("De klok staat stil tot de indiener antwoordt."),
+        )),
+        CaseAction::ProvideInformation => Some(("answer", "Uw antwoord", None)),
+        CaseAction::Escalate => Some(("motivation", "Waarom moet de zaak hoger op?", None)),
+        CaseAction::ReferBack => Some(("motivation", "Waarom gaat de zaak terug?", None)),
+        CaseAction::CloseNoBreakthrough => Some((
+            "explanation",
+            "Uitleg voor de indiener",
+            Some("Leg uit waarom er geen doorbraak komt en wat de indiener nog kan doen."),
+        )),
+        CaseAction::Reject => Some(("reason", "Reden van afwijzen", None)),
+        CaseAction::Withdraw => Some(("reason", "Waarom trekt u de zaak in?", None)),
+        CaseAction::Contest => Some((
+            "reason",
+            "Waarom bent u het niet eens met het besluit?",
+            None,
+        )),
+    }
+}
+
 fn action_field_id(action: CaseAction, name: &str) -> String {
     format!(
         "veld-{}-{name}",
@@ -760,52 +789,7 @@ fn action_form(
     let target = format!("/zaken/{}/actie", case.id);
     let summary_id = format!("actie-{}-{}", case.id, a.as_str().to_lowercase());
     let fields: Option<Markup> = match a {
-        CaseAction::PickUp | CaseAction::Release => None,
-        CaseAction::RequestInformation => Some(note_field(
-            "question",
-            "Uw vraag aan de indiener",
-            Some("De klok staat stil tot de indiener antwoordt."),
-            retry,
-            a,
-        )),
-        CaseAction::ProvideInformation => Some(note_field("answer", "Uw antwoord", None, retry, a)),
-        CaseAction::Escalate => Some(note_field(
-            "motivation",
-            "Waarom moet de zaak hoger op?",
-            None,
-            retry,
-            a,
-        )),
-        CaseAction::ReferBack => Some(note_field(
-            "motivation",
-            "Waarom gaat de zaak terug?",
-            None,
-            retry,
-            a,
-        )),
         CaseAction::Resolve => Some(resolve_fields(retry, a)),
-        CaseAction::CloseNoBreakthrough => Some(note_field(
-            "explanation",
-            "Uitleg voor de indiener",
-            Some("Leg uit waarom er geen doorbraak komt en wat de indiener nog kan doen."),
-            retry,
-            a,
-        )),
-        CaseAction::Reject => Some(note_field("reason", "Reden van afwijzen", None, retry, a)),
-        CaseAction::Withdraw => Some(note_field(
-            "reason",
-            "Waarom trekt u de zaak in?",
-            None,
-            retry,
-            a,
-        )),
-        CaseAction::Contest => Some(note_field(
-            "reason",
-            "Waarom bent u het niet eens met het besluit?",
-            None,
-            retry,
-            a,
-        )),
         CaseAction::Merge => {
             let (value, errors) = retry_values(retry, a, "into");
             Some(layout::text_field_id(
@@ -818,6 +802,7 @@ fn action_form(
                 FieldAttrs::TEXT,
             ))
         }
+        other => note_of(other).map(|(name, label, hint)| note_field(name, label, hint, retry, a)),
     };
     html! {
         @match fields {

@@ -30,6 +30,8 @@ pub fn validation_nl(message: &str) -> String {
         "Hier staan tekens in die niet zijn toegestaan".to_owned()
     } else if m.contains("BWBR") {
         "Een BWB-nummer is BWBR met zeven cijfers, zoals op wetten.overheid.nl (bijvoorbeeld BWBR0015703)".to_owned()
+    } else if m.contains("is taken") {
+        "Deze code is al in gebruik".to_owned()
     } else if m.contains("focus area") {
         "Kies een focusgebied uit de lijst".to_owned()
     } else if m.contains("does not provide national representatives") {
@@ -73,8 +75,6 @@ pub fn validation_nl(message: &str) -> String {
         "De evaluatie is uiterlijk op de einddatum van het experiment".to_owned()
     } else if m.contains("must lie in the future") {
         "Kies een moment in de toekomst".to_owned()
-    } else if m.contains("is taken") {
-        "Deze code is al in gebruik".to_owned()
     } else if m.contains("programme bureau member works in at least one") {
         "Een medewerker van het programmabureau werkt in ten minste één focusgebied".to_owned()
     } else if m.contains("alliance secretary serves exactly one") {

@@ -338,18 +338,11 @@ async fn detail_page(
 /// One action on an agenda item, a small form that comes back here.
 fn item_action(ctx: &Ctx, c: &Case, a: doorbraak_core::CaseAction, back: &str) -> Markup {
     use doorbraak_core::CaseAction as A;
-    let field = match a {
-        A::PickUp | A::Release => None,
-        A::Escalate | A::ReferBack => Some(("motivation", "Motivering")),
-        A::CloseNoBreakthrough => Some(("explanation", "Uitleg voor de indiener")),
-        A::Reject | A::Withdraw | A::Contest => Some(("reason", "Reden")),
-        A::RequestInformation => Some(("question", "Vraag aan de indiener")),
-        A::ProvideInformation => Some(("answer", "Antwoord")),
-        // Resolving and merging need more fields: on the case's own page.
-        A::Resolve | A::Merge => {
-            return html! { p { a href={ "/zaken/" (c.id) "?terug=" (back) } { (nl::action(a)) " (op de pagina van de zaak)" } } };
-        }
-    };
+    if matches!(a, A::Resolve | A::Merge) {
+        // More fields than fit on an agenda: on the case's own page.
+        return html! { p { a href={ "/zaken/" (c.id) "?terug=" (back) } { (nl::action(a)) " (op de pagina van de zaak)" } } };
+    }
+    let field = crate::cases::note_of(a);
     let id = format!(
         "veld-{}-{}",
         c.id,
@@ -363,8 +356,8 @@ fn item_action(ctx: &Ctx, c: &Case, a: doorbraak_core::CaseAction, back: &str) -
                 input type="hidden" name="action" value=(a.as_str());
                 input type="hidden" name="version" value=(c.status.version);
                 input type="hidden" name="terug" value=(back);
-                @if let Some((name, label)) = field {
-                    (layout::text_field_id(&id, name, label, None, "", &Vec::new(), FieldAttrs::TEXT.multiline()))
+                @if let Some((name, label, hint)) = field {
+                    (layout::text_field_id(&id, name, label, hint, "", &Vec::new(), FieldAttrs::TEXT.multiline()))
                 }
                 button type="submit" { (nl::action(a)) }
             }

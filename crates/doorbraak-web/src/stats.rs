@@ -205,19 +205,26 @@ fn charts(s: &MinistryStatistics) -> Markup {
     }
 }
 
+/// The signed-in reader of statistics and their filters, or the page
+/// that says the statistics are not for them.
+fn reader(ctx: &Ctx, title: &str) -> Result<(Viewer, Filters), Response> {
+    let v = ctx.require()?.clone();
+    match Filters::read(ctx, &v) {
+        Some(f) => Ok((v, f)),
+        None => Err(layout::message_page(
+            ctx,
+            StatusCode::FORBIDDEN,
+            title,
+            "De statistiek is voor ministeries, rijksvertegenwoordigers en het secretariaat.",
+        )),
+    }
+}
+
 /// `GET /statistiek`.
 pub async fn dashboard(ctx: Ctx) -> Response {
-    let v = match ctx.require() {
-        Ok(v) => v.clone(),
+    let (v, f) = match reader(&ctx, "Statistiek") {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some(f) = Filters::read(&ctx, &v) else {
-        return layout::message_page(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            "Statistiek",
-            "De statistiek is voor ministeries, rijksvertegenwoordigers en het secretariaat.",
-        );
     };
     let p = v.principal();
     let e = &ctx.web.engine;
@@ -287,17 +294,9 @@ pub async fn dashboard(ctx: Ctx) -> Response {
 /// `GET /statistiek/knelpunten.csv`: the register of the ministry (or, for
 /// the secretariat, of the ministry chosen), signed in with the session.
 pub async fn csv(ctx: Ctx) -> Response {
-    let v = match ctx.require() {
-        Ok(v) => v.clone(),
+    let (v, f) = match reader(&ctx, "Downloaden") {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some(f) = Filters::read(&ctx, &v) else {
-        return layout::message_page(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            "Downloaden",
-            "De download is voor ministeries, rijksvertegenwoordigers en het secretariaat.",
-        );
     };
     let q = BarrierQuery {
         ministry: Some(f.ministry.clone()),
@@ -325,17 +324,9 @@ pub async fn csv(ctx: Ctx) -> Response {
 
 /// `GET /statistiek/rapport`: the periodic report, to read or print.
 pub async fn report(ctx: Ctx) -> Response {
-    let v = match ctx.require() {
-        Ok(v) => v.clone(),
+    let (v, f) = match reader(&ctx, "Rapport") {
+        Ok(x) => x,
         Err(r) => return r,
-    };
-    let Some(f) = Filters::read(&ctx, &v) else {
-        return layout::message_page(
-            &ctx,
-            StatusCode::FORBIDDEN,
-            "Rapport",
-            "Het rapport is voor ministeries, rijksvertegenwoordigers en het secretariaat.",
-        );
     };
     let p = v.principal();
     let e = &ctx.web.engine;
