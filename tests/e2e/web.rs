@@ -517,6 +517,25 @@ async fn sessions_live_in_the_database(db: Db) {
         .await;
     assert_eq!(r.location(), "/");
 
+    // The session works on a second instance over the same database.
+    let second = {
+        let engine = open_engine(&app.db_url, app.clock.clone()).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        doorbraak_server::Server::start(
+            listener,
+            doorbraak_server::app(engine, &TestApp::relaxed()),
+        )
+        .unwrap()
+    };
+    v.base = format!("http://{}", second.addr);
+    let there = v.get("/zaken?filter=mijn").await;
+    assert_eq!(there.status, 200, "{}", there.text);
+    assert!(there.text_of("header .who").contains("Bram Bureau"));
+    second
+        .stop(std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
+
     // The session survives a restart of the server.
     app.restart().await;
     v.base = app.base.clone();

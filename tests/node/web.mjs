@@ -151,6 +151,11 @@ try {
   // ---- The professional, on a phone 360 px wide.
   const phone = await newContext({ viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
   let page = phone.page;
+  await page.goto(`${base}/inloggen`);
+  await page.fill("#veld-token", "dbk_dit-is-geen-code");
+  await submitForm(page, "form[action='/inloggen'] button[type=submit]");
+  if (!(await page.textContent("#veld-token-fout")).includes("klopt niet")) throw new Error("no error for a wrong code");
+  await check(page, "inloggen-fout");
   await signIn(page, cfg.tokens.professional, "inloggen");
   await check(page, "start-professional");
   await page.goto(`${base}/zaken/nieuw`);
@@ -192,6 +197,10 @@ try {
   await Promise.all([page.waitForNavigation(), link.locator("button[type=submit]").click()]);
   await check(page, "zaak-gekoppeld");
   let form = await openAction(page, "Doorzetten naar het volgende niveau");
+  await Promise.all([page.waitForNavigation(), form.locator("button[type=submit]").click()]);
+  if (!(await page.textContent("details.action[open]")).includes("Vul dit in")) throw new Error("no error for an empty motivation");
+  await check(page, "actie-met-fout");
+  form = page.locator("details.action[open] form");
   await form.locator("textarea[name=motivation]").fill("Dit speelt in meer wijken; de alliantie moet erover besluiten.");
   await Promise.all([page.waitForNavigation(), form.locator("button[type=submit]").click()]);
   await signOut(page);
