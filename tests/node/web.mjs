@@ -8,7 +8,7 @@
 // Usage: node web.mjs CONFIG.json   (see tests/e2e/web.rs for its shape)
 // Prints one JSON line: {"steps", "violations", "foreign", "errors",
 // "screenshots", "caseId", "jsOffCaseId", "overflow"}.
-import { readFileSync, mkdirSync } from "node:fs";
+import { readFileSync, mkdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
@@ -18,6 +18,7 @@ const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const cfg = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const base = cfg.base;
 const shots = cfg.screenshots;
+rmSync(shots, { recursive: true, force: true });
 mkdirSync(shots, { recursive: true });
 
 const steps = [];
