@@ -13,6 +13,7 @@ mod m20261122_000001_initial;
 mod m20261122_000002_meetings_barriers;
 mod m20261201_000003_agenda_moved_on;
 mod m20261201_000004_sessions_email;
+mod m20261201_000005_outbox;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000002_meetings_barriers::Migration),
             Box::new(m20261201_000003_agenda_moved_on::Migration),
             Box::new(m20261201_000004_sessions_email::Migration),
+            Box::new(m20261201_000005_outbox::Migration),
         ]
     }
 }

@@ -126,15 +126,20 @@ fn start_up_failures_are_one_clear_line() {
     assert!(line.contains("cannot listen"), "{line}");
 }
 
-struct Running {
-    child: Child,
-    addr: String,
+pub(crate) struct Running {
+    pub(crate) child: Child,
+    pub(crate) addr: String,
     stdout_first: Option<String>,
-    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    pub(crate) stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 /// Starts `doorbraak serve` on a free port; returns once it listens.
-fn serve(dir: &std::path::Path, db_url: &str) -> Running {
+pub(crate) fn serve(dir: &std::path::Path, db_url: &str) -> Running {
+    serve_env(dir, db_url, &[])
+}
+
+/// [`serve`] with more settings in the environment.
+pub(crate) fn serve_env(dir: &std::path::Path, db_url: &str, env: &[(&str, &str)]) -> Running {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -145,6 +150,7 @@ fn serve(dir: &std::path::Path, db_url: &str) -> Running {
         .args(["serve", "--addr", &addr])
         .env("DATABASE_URL", db_url)
         .env("DOORBRAAK_LOG", "debug")
+        .envs(env.iter().copied())
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -175,7 +181,7 @@ fn serve(dir: &std::path::Path, db_url: &str) -> Running {
     }
 }
 
-fn stop(mut r: Running) -> (std::process::ExitStatus, String, String) {
+pub(crate) fn stop(mut r: Running) -> (std::process::ExitStatus, String, String) {
     let ok = Command::new("kill")
         .args(["-TERM", &r.child.id().to_string()])
         .status()
@@ -201,7 +207,12 @@ fn stop(mut r: Running) -> (std::process::ExitStatus, String, String) {
     (status, out, err)
 }
 
-async fn gql(addr: &str, token: &str, query: &str, vars: serde_json::Value) -> serde_json::Value {
+pub(crate) async fn gql(
+    addr: &str,
+    token: &str,
+    query: &str,
+    vars: serde_json::Value,
+) -> serde_json::Value {
     reqwest::Client::new()
         .post(format!("http://{addr}/graphql"))
         .bearer_auth(token)

@@ -12,6 +12,7 @@ mod hostile;
 mod ladder;
 mod lists;
 mod matrix;
+mod notify;
 mod outage;
 mod register;
 mod schema;

@@ -97,7 +97,7 @@ fn pg_tool(bin: &Path, tool: &str, args: &[&str]) -> std::process::Output {
     out.unwrap_or_else(|e| panic!("cannot run {}: {e}", exe.display()))
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -314,7 +314,7 @@ fn enc(s: &str) -> String {
     out
 }
 
-async fn signed_in(app: &TestApp, token: &str) -> Visitor {
+pub async fn signed_in(app: &TestApp, token: &str) -> Visitor {
     let mut v = Visitor::new(app);
     let r = v.sign_in(token).await;
     assert_eq!(r.status, 303, "{}", r.text);

@@ -83,7 +83,7 @@ async function signIn(page, token, name) {
   await page.goto(`${base}/inloggen`);
   if (name) await check(page, name);
   await page.fill("#veld-token", token);
-  await Promise.all([page.waitForNavigation(), page.click("form[action='/inloggen'] button[type=submit]")]);
+  await Promise.all([page.waitForNavigation(), page.click("form:has(#veld-token) button[type=submit]")]);
   if (new URL(page.url()).pathname !== "/") throw new Error(`sign-in did not reach the start page: ${page.url()}`);
 }
 
@@ -154,7 +154,7 @@ try {
   let page = phone.page;
   await page.goto(`${base}/inloggen`);
   await page.fill("#veld-token", "dbk_dit-is-geen-code");
-  await submitForm(page, "form[action='/inloggen'] button[type=submit]");
+  await submitForm(page, "form:has(#veld-token) button[type=submit]");
   if (!(await page.textContent("#veld-token-fout")).includes("klopt niet")) throw new Error("no error for a wrong code");
   await check(page, "inloggen-fout");
   await signIn(page, cfg.tokens.professional, "inloggen");

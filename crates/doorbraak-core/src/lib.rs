@@ -15,6 +15,7 @@ mod barrier;
 mod decision;
 mod machine;
 mod model;
+mod notice;
 mod privacy;
 mod scope;
 mod submission;
@@ -36,6 +37,7 @@ pub use machine::{
 pub use model::{
     CaseAction, CaseState, Level, Outcome, ParseEnumError, PolicyDomain, Role, RuleScope, Urgency,
 };
+pub use notice::{Audience, MessageKind, Notice, notices};
 pub use privacy::{contains_bsn, is_valid_bsn};
 pub use scope::{
     BarrierScope, MeetingScope, ReadScope, StatisticsScope, barrier_scope, may_read,

@@ -23,6 +23,7 @@ mod error;
 mod export;
 mod feed;
 mod meetings;
+mod notify;
 mod register;
 mod sessions;
 
@@ -31,8 +32,13 @@ pub use cases::{CommandInput, Page};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use demo::DemoUser;
 pub use doorbraak_core::Role;
+pub use doorbraak_store::{DeliveryRecord, WebhookSubscription};
 pub use doorbraak_store::{PoolSizes, PoolStat, SqliteSync};
 pub use error::EngineError;
+pub use notify::{
+    LINK_VALID, Message, NotifyConfig, Outbound, SendError, check_callback, is_private, render,
+    sign, webhook_body,
+};
 pub use register::{
     BarrierChoice, CaseSummary, Lesson, LevelDuration, MinistryReport, MinistryStatistics,
     StatFilter,

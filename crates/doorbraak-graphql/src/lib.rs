@@ -18,6 +18,7 @@ mod register;
 mod scalars;
 mod subscription;
 mod types;
+mod webhooks;
 
 use async_graphql::{Schema, SchemaBuilder};
 use doorbraak_engine::{Engine, UserRecord};
@@ -26,16 +27,25 @@ pub use errors::{ErrorCode, to_gql};
 pub use limits::{Admission, Guard, Limits, Observer, RateKey};
 pub use loaders::{Events, Loaders, Users};
 pub use subscription::SubscriptionRoot;
+pub use webhooks::WebhookSettings;
 
 /// The root query: cases, then the register and meetings.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::CaseQueries, register::RegisterQueries);
+pub struct QueryRoot(
+    query::CaseQueries,
+    register::RegisterQueries,
+    webhooks::WebhookQueries,
+);
 
 /// The root mutation.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(mutation::CaseMutations, register::RegisterMutations);
+pub struct MutationRoot(
+    mutation::CaseMutations,
+    register::RegisterMutations,
+    webhooks::WebhookMutations,
+);
 
 pub type DoorbraakSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
@@ -63,8 +73,12 @@ pub fn schema_builder() -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRo
 
 /// The schema served over HTTP and WebSocket, sharing one engine, with the
 /// guard (limits, rate limit, timeout, metrics) on every request.
-pub fn build_schema(engine: Engine, guard: Guard) -> DoorbraakSchema {
-    schema_builder().extension(guard).data(engine).finish()
+pub fn build_schema(engine: Engine, guard: Guard, webhooks: WebhookSettings) -> DoorbraakSchema {
+    schema_builder()
+        .extension(guard)
+        .data(engine)
+        .data(webhooks)
+        .finish()
 }
 
 /// The schema's SDL, as checked in at `schema.graphql`.

@@ -60,6 +60,24 @@ enum Command {
         /// cookie's `Secure` flag). Default: `http://` plus the listening address.
         #[arg(long, env = "DOORBRAAK_PUBLIC_URL")]
         public_url: Option<String>,
+        /// SMTP server for e-mail: smtp://host:port, smtp://user:pass@host:port
+        /// or smtps://…; without it no e-mail is sent.
+        #[arg(long, env = "DOORBRAAK_SMTP_URL", hide_env_values = true)]
+        smtp_url: Option<String>,
+        /// The sender of e-mail.
+        #[arg(
+            long,
+            env = "DOORBRAAK_MAIL_FROM",
+            default_value = "Doorbraak <doorbraak@localhost>"
+        )]
+        mail_from: String,
+        /// Allow webhook callbacks to loopback and private addresses.
+        #[arg(long, env = "DOORBRAAK_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+        webhook_allow_private: bool,
+        /// Seconds before the first retry of a message or delivery; the
+        /// wait doubles with every attempt.
+        #[arg(long, env = "DOORBRAAK_OUTBOX_BACKOFF_SECONDS", default_value_t = 30)]
+        outbox_backoff_seconds: u32,
     },
     /// Apply pending migrations and exit.
     Migrate {
@@ -258,6 +276,10 @@ async fn run(cli: Cli) -> Result<()> {
             limits,
             metrics_token,
             public_url,
+            smtp_url,
+            mail_from,
+            webhook_allow_private,
+            outbox_backoff_seconds,
         } => {
             let limits = limits.limits()?;
             let addr: SocketAddr = addr.parse().with_context(|| {
@@ -295,7 +317,30 @@ async fn run(cli: Cli) -> Result<()> {
                     public_url.as_deref(),
                     &listener,
                 )?),
+                allow_private_webhooks: webhook_allow_private,
             };
+            let smtp_url = smtp_url.filter(|u| !u.trim().is_empty());
+            if smtp_url.is_none() {
+                tracing::warn!(
+                    "e-mail is off: DOORBRAAK_SMTP_URL is not set, so no message is sent"
+                );
+            }
+            let sender = crate::Sender::new(&crate::OutboundConfig {
+                smtp_url,
+                mail_from,
+                allow_private: webhook_allow_private,
+            })?;
+            crate::spawn_outbox_worker(
+                engine.clone(),
+                std::sync::Arc::new(sender),
+                doorbraak_engine::NotifyConfig {
+                    allow_private: webhook_allow_private,
+                    backoff_base: chrono::TimeDelta::seconds(i64::from(
+                        outbox_backoff_seconds.clamp(1, 3600),
+                    )),
+                    ..doorbraak_engine::NotifyConfig::new(&options.web.public_url)
+                },
+            );
             let signal = shutdown_signal()?;
             spawn_deadline_worker(engine.clone());
             engine

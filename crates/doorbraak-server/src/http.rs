@@ -52,6 +52,9 @@ pub struct AppOptions {
     pub metrics_token: Option<String>,
     /// The web application's public address and sign-in options.
     pub web: doorbraak_web::WebOptions,
+    /// `DOORBRAAK_WEBHOOK_ALLOW_PRIVATE`: callbacks may be registered to
+    /// loopback and private addresses.
+    pub allow_private_webhooks: bool,
 }
 
 #[derive(Clone)]
@@ -74,7 +77,13 @@ pub fn app(engine: Engine, options: &AppOptions) -> Router {
         observer: Some(metrics.clone()),
     };
     let state = AppState {
-        schema: build_schema(engine.clone(), guard),
+        schema: build_schema(
+            engine.clone(),
+            guard,
+            doorbraak_graphql::WebhookSettings {
+                allow_private: options.allow_private_webhooks,
+            },
+        ),
         engine,
         metrics,
         metrics_token: options.metrics_token.as_deref().map(Arc::from),

@@ -10,9 +10,11 @@ mod export;
 mod graphiql;
 mod http;
 mod metrics;
+mod outbound;
 mod rate_limit;
 
 pub use doorbraak_graphql::Limits;
 pub use doorbraak_web::WebOptions;
 pub use http::{AppOptions, Server, app};
+pub use outbound::{OutboundConfig, Sender, spawn_outbox_worker};
 pub use rate_limit::RateLimit;

@@ -151,9 +151,11 @@ impl Store {
         case_event::Entity::insert(event_row(inserted.id, status.version, event))
             .exec_without_returning(&txn)
             .await?;
+        let case = case_from_row(inserted)?;
+        crate::outbox::enqueue_case(&txn, &case, event).await?;
         crate::feed::notify(&txn, self.backend).await?;
         txn.commit().await?;
-        case_from_row(inserted)
+        Ok(case)
     }
 
     /// Records one transition: the case row, guarded by the version the
@@ -395,6 +397,7 @@ async fn write_transition(
     case_event::Entity::insert(event_row(before.id, after.version, event))
         .exec_without_returning(txn)
         .await?;
+    crate::outbox::enqueue(txn, before.id, &before.facts, &after, event).await?;
     Ok(after)
 }
 

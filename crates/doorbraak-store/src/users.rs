@@ -46,6 +46,8 @@ pub struct UserRecord {
     pub email: Option<String>,
     /// A deactivated user cannot sign in or use a token.
     pub active: bool,
+    /// False when the user wants essential messages only.
+    pub notify_optional: bool,
 }
 
 impl UserRecord {
@@ -68,6 +70,7 @@ fn record(u: user::Model, areas: Vec<String>) -> Result<UserRecord, StoreError> 
         ministry: u.ministry_code,
         email: u.email,
         active: u.active,
+        notify_optional: u.notify_optional,
     })
 }
 
@@ -98,6 +101,7 @@ impl Store {
             created_at: Set(ms(now)),
             email: Set(new.email.clone()),
             active: Set(true),
+            notify_optional: Set(true),
             ..Default::default()
         };
         let u = user::Entity::insert(row)
@@ -278,6 +282,18 @@ impl Store {
                 .await?;
         }
         txn.commit().await?;
+        Ok(r.rows_affected == 1)
+    }
+
+    /// Whether a user receives messages that are not essential.
+    pub async fn set_notify_optional(&self, id: UserId, on: bool) -> Result<bool, StoreError> {
+        self.count();
+        use sea_orm::sea_query::Expr;
+        let r = user::Entity::update_many()
+            .col_expr(user::Column::NotifyOptional, Expr::value(on))
+            .filter(user::Column::Id.eq(id))
+            .exec(&self.write)
+            .await?;
         Ok(r.rows_affected == 1)
     }
 }

@@ -9,7 +9,7 @@ use doorbraak_core::{
 use doorbraak_engine::{BarrierQuery, CaseQuery};
 use maud::{Markup, html};
 
-use crate::ctx::Ctx;
+use crate::ctx::{Ctx, Posted};
 use crate::errors::engine_error_page;
 use crate::layout::{page, respond};
 use crate::nl;
@@ -219,4 +219,60 @@ pub async fn start(ctx: Ctx) -> Response {
         StatusCode::OK,
         page(&ctx, "Start", html! { @for b in &body { (b) } }),
     )
+}
+
+/// `GET /mijn-gegevens`: who the person is here, and whether they want
+/// messages that are not essential.
+pub async fn my_settings(ctx: Ctx) -> Response {
+    let v = match ctx.require() {
+        Ok(v) => v.clone(),
+        Err(r) => return r,
+    };
+    let u = v.user();
+    let saved = crate::signin::param(&ctx, "gelukt").is_some();
+    let body = html! {
+        h1 { "Mijn gegevens" }
+        @if saved { (crate::layout::notice("Opgeslagen.")) }
+        dl.facts {
+            dt { "Naam" } dd { (u.name) }
+            dt { "Rol" } dd { (nl::role(u.role)) }
+            dt { "E-mailadres" } dd { (u.email.as_deref().unwrap_or("Niet bekend: vraag de beheerder om het toe te voegen.")) }
+        }
+        h2 { "Berichten" }
+        form method="post" action="/mijn-gegevens" {
+            (crate::layout::csrf_field(&ctx))
+            fieldset {
+                legend { "Welke berichten wilt u krijgen?" }
+                div.choices {
+                    div.choice {
+                        input type="radio" name="berichten" id="berichten-alle" value="alle" checked[u.notify_optional];
+                        label for="berichten-alle" { "Alle berichten over mijn zaken en mijn wachtrij" }
+                    }
+                    div.choice {
+                        input type="radio" name="berichten" id="berichten-nodig" value="nodig" checked[!u.notify_optional];
+                        label for="berichten-nodig" { "Alleen wat nodig is: een vraag aan mij en het besluit over mijn zaak" }
+                    }
+                }
+            }
+            button type="submit" { "Opslaan" }
+        }
+    };
+    respond(StatusCode::OK, page(&ctx, "Mijn gegevens", body))
+}
+
+/// `POST /mijn-gegevens` with `berichten=alle|nodig`.
+pub async fn save_settings(Posted { ctx, form }: Posted) -> Response {
+    let v = match ctx.require() {
+        Ok(v) => v.clone(),
+        Err(r) => return r,
+    };
+    match ctx
+        .web
+        .engine
+        .set_notify_optional(&v.principal(), form.get("berichten") != "nodig")
+        .await
+    {
+        Ok(()) => Redirect::to("/mijn-gegevens?gelukt=1").into_response(),
+        Err(e) => engine_error_page(&ctx, &e),
+    }
 }

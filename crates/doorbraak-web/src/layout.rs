@@ -76,7 +76,7 @@ pub fn page(ctx: &Ctx, title: &str, content: Markup) -> Markup {
                         a.brand href="/" { "Doorbraak" }
                         @if let Some(v) = &ctx.viewer {
                             div.who {
-                                span { (v.user().name) " · " (nl::role(v.user().role)) }
+                                a href="/mijn-gegevens" { (v.user().name) } span { " · " (nl::role(v.user().role)) }
                                 form method="post" action="/uitloggen" {
                                     input type="hidden" name="csrf" value=(ctx.csrf());
                                     button.link type="submit" { "Uitloggen" }

@@ -142,7 +142,15 @@ pub fn router(engine: Engine, options: WebOptions) -> Router {
     Router::new()
         .route("/", get(home::start))
         .route("/inloggen", get(signin::page).post(signin::with_code))
+        .route(
+            "/inloggen/link",
+            get(signin::link_page).post(signin::with_link),
+        )
         .route("/uitloggen", post(signin::sign_out))
+        .route(
+            "/mijn-gegevens",
+            get(home::my_settings).post(home::save_settings),
+        )
         .route("/zaken", get(cases::list))
         .route("/zaken/nieuw", get(cases::new_page).post(cases::submit))
         .route("/zaken/{id}", get(cases::detail))

@@ -62,6 +62,17 @@ fn render(ctx: &Ctx, terug: &str, token_error: Option<&str>, status: StatusCode)
             p { "U bent ingelogd als " strong { (v.user().name) } ". " a href="/" { "Naar de startpagina" } }
         }
         (layout::error_summary(&errors, &|_| "Toegangscode".to_owned()))
+        section aria-labelledby="met-email" {
+            h2 id="met-email" { "Met een link in uw e-mail" }
+            p { "Vul het e-mailadres in dat bij Doorbraak bekend is. U krijgt een link om in te loggen. Die werkt 15 minuten en één keer." }
+            form method="post" action="/inloggen" novalidate {
+                (layout::csrf_field(ctx))
+                input type="hidden" name="terug" value=(terug);
+                (layout::text_field("email", "E-mailadres", None, "", &Vec::new(),
+                    FieldAttrs { autocomplete: Some("email"), ..FieldAttrs::TEXT.kind("email") }))
+                button type="submit" { "Stuur mij een link" }
+            }
+        }
         @if ctx.web.options.access_code_signin {
             section aria-labelledby="met-code" {
                 h2 id="met-code" { "Met uw toegangscode" }
@@ -127,6 +138,9 @@ pub async fn with_code(Posted { ctx, form }: Posted) -> Response {
             "Inloggen met een toegangscode is uitgeschakeld. Gebruik het inloggen van uw organisatie.",
         );
     }
+    if form.get("token").is_empty() && form.opt("email").is_some() {
+        return email_link_sent(&ctx, form.get("email")).await;
+    }
     let code = form.get("token").trim().to_owned();
     if code.is_empty() {
         return render(
@@ -151,6 +165,84 @@ pub async fn with_code(Posted { ctx, form }: Posted) -> Response {
                 "Deze toegangscode klopt niet. Controleer de code, of vraag de beheerder om een nieuwe.",
             ),
             StatusCode::UNAUTHORIZED,
+        ),
+        Err(e) => crate::errors::engine_error_page(&ctx, &e),
+    }
+}
+
+/// After asking for a link: the same answer whether the address is known
+/// or not.
+async fn email_link_sent(ctx: &Ctx, email: &str) -> Response {
+    if let Err(e) = ctx.web.engine.request_sign_in_link(email).await {
+        return crate::errors::engine_error_page(ctx, &e);
+    }
+    layout::respond(
+        StatusCode::OK,
+        layout::page(
+            ctx,
+            "Kijk in uw e-mail",
+            html! {
+                h1 { "Kijk in uw e-mail" }
+                p { "Als dit adres bij Doorbraak bekend is, krijgt u binnen een paar minuten een e-mail met een link om in te loggen. De link werkt 15 minuten en één keer." }
+                p { "Geen e-mail gekregen? Kijk ook bij ongewenste e-mail, of vraag de beheerder welk adres bij ons bekend is." }
+                p { a href="/inloggen" { "Terug naar inloggen" } }
+            },
+        ),
+    )
+}
+
+/// `GET /inloggen/link?code=…`: the page an e-mailed link opens. It signs
+/// nobody in and uses nothing up (mail scanners open links); its button
+/// does (POST).
+pub async fn link_page(mut ctx: Ctx) -> Response {
+    let code = query_param(&ctx.path, "code").unwrap_or_default();
+    let usable = match ctx.web.engine.sign_in_link_usable(&code).await {
+        Ok(u) => u,
+        Err(e) => return crate::errors::engine_error_page(&ctx, &e),
+    };
+    if !usable {
+        return layout::message_page(
+            &ctx,
+            StatusCode::GONE,
+            "Deze link werkt niet meer",
+            "Een link om in te loggen werkt 15 minuten en één keer. Vraag op de pagina Inloggen een nieuwe link aan.",
+        );
+    }
+    let fresh = ctx.anon_csrf.is_none() && ctx.viewer.is_none();
+    if fresh {
+        ctx.anon_csrf = Some(new_csrf());
+    }
+    let body = html! {
+        h1 { "Inloggen" }
+        p { "Klik op de knop om in te loggen bij Doorbraak." }
+        form method="post" action="/inloggen/link" {
+            (layout::csrf_field(&ctx))
+            input type="hidden" name="code" value=(code);
+            button type="submit" { "Inloggen" }
+        }
+    };
+    let mut r = layout::respond(
+        StatusCode::OK,
+        layout::page(&ctx, "Inloggen met een link", body),
+    );
+    if fresh {
+        r.headers_mut().append(
+            header::SET_COOKIE,
+            cookie_header(&ctx, CSRF_COOKIE, ctx.csrf(), 3600),
+        );
+    }
+    r
+}
+
+/// `POST /inloggen/link` with `code`: uses the link, once.
+pub async fn with_link(Posted { ctx, form }: Posted) -> Response {
+    match ctx.web.engine.sign_in_with_link(form.get("code")).await {
+        Ok(new) => signed_in(&ctx, &new, "/"),
+        Err(EngineError::Unauthenticated) => layout::message_page(
+            &ctx,
+            StatusCode::GONE,
+            "Deze link werkt niet meer",
+            "Een link om in te loggen werkt 15 minuten en één keer. Vraag op de pagina Inloggen een nieuwe link aan.",
         ),
         Err(e) => crate::errors::engine_error_page(&ctx, &e),
     }

@@ -16,6 +16,8 @@ pub struct Model {
     #[sea_orm(unique)]
     pub email: Option<String>,
     pub active: bool,
+    /// False when the user wants essential messages only.
+    pub notify_optional: bool,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,615 @@
+//! The outbox: every message and webhook delivery an event causes is a row
+//! written in the event's own transaction, so a transition never waits for
+//! a mail server and a crash never loses a message. Workers on any number
+//! of instances take due rows with a lease (a guarded `UPDATE`: one
+//! instance wins each row), send them, and mark them delivered, due again
+//! later, or failed. Delivery is at least once.
+
+use doorbraak_core::{
+    Audience, Case, CaseFacts, Event, MessageKind, Role, Timestamp, UserId, notices,
+};
+use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+
+use crate::convert::{from_ms, ms};
+use crate::entity::{outbox, sign_in_link, user, user_area, webhook_subscription};
+use crate::{Store, StoreError};
+
+/// Where a row goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Webhook,
+}
+
+impl Channel {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Webhook => "webhook",
+        }
+    }
+}
+
+/// A row of the outbox, as a worker needs it.
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub channel: Channel,
+    /// For e-mail: the recipient's current address (none: skip the row).
+    pub email: Option<String>,
+    /// For webhooks: the subscription.
+    pub subscription: Option<WebhookSubscription>,
+    pub case_id: Option<i64>,
+    pub kind: String,
+    /// JSON: what the message or the delivery says.
+    pub payload: String,
+    pub created_at: Timestamp,
+    pub attempts: i32,
+}
+
+/// A webhook subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookSubscription {
+    pub id: i64,
+    pub callback_url: String,
+    pub secret: String,
+    pub focus_areas: Vec<String>,
+    pub ministries: Vec<String>,
+    pub active: bool,
+    pub created_at: Timestamp,
+}
+
+/// One delivery of a subscription, for its log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryRecord {
+    pub id: i64,
+    pub case_id: Option<i64>,
+    pub payload: String,
+    pub created_at: Timestamp,
+    pub attempts: i32,
+    pub delivered_at: Option<Timestamp>,
+    pub failed_at: Option<Timestamp>,
+    pub last_status: Option<i32>,
+    pub last_error: Option<String>,
+}
+
+/// A message made by the service itself (reminders, digests), written once
+/// per `dedupe_key`.
+#[derive(Debug, Clone)]
+pub struct ScheduledMessage {
+    pub user_id: UserId,
+    pub case_id: Option<i64>,
+    pub kind: MessageKind,
+    pub payload: String,
+    pub dedupe_key: String,
+}
+
+fn words(v: &str) -> Vec<String> {
+    v.split_whitespace().map(str::to_owned).collect()
+}
+
+fn subscription(m: webhook_subscription::Model) -> Result<WebhookSubscription, StoreError> {
+    Ok(WebhookSubscription {
+        id: m.id,
+        callback_url: m.callback_url,
+        secret: m.secret,
+        focus_areas: words(&m.focus_areas),
+        ministries: words(&m.ministries),
+        active: m.active,
+        created_at: from_ms(m.created_at)?,
+    })
+}
+
+/// The users with an address an audience reaches, and who want this kind.
+async fn recipients(
+    txn: &DatabaseTransaction,
+    facts: &CaseFacts,
+    audience: &Audience,
+    kind: MessageKind,
+) -> Result<Vec<UserId>, StoreError> {
+    let mut q = user::Entity::find()
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Email.is_not_null());
+    if !kind.essential() {
+        q = q.filter(user::Column::NotifyOptional.eq(true));
+    }
+    q = match audience {
+        Audience::Submitter => q.filter(user::Column::Id.eq(facts.submitted_by)),
+        Audience::User(id) => q.filter(user::Column::Id.eq(*id)),
+        Audience::Handlers { role, area } => {
+            let q = q.filter(user::Column::Role.eq(role.as_str()));
+            match area {
+                None => q,
+                Some(a) => q.filter(
+                    user::Column::Id.in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(user_area::Column::UserId)
+                            .from(user_area::Entity)
+                            .and_where(user_area::Column::AreaCode.eq(a.clone()))
+                            .to_owned(),
+                    ),
+                ),
+            }
+        }
+    };
+    Ok(q.select_only()
+        .column(user::Column::Id)
+        .into_tuple::<i64>()
+        .all(txn)
+        .await?)
+}
+
+/// Writes the outbox rows of one event, inside its transaction.
+pub(crate) async fn enqueue(
+    txn: &DatabaseTransaction,
+    case_id: i64,
+    facts: &CaseFacts,
+    after: &doorbraak_core::Status,
+    event: &Event,
+) -> Result<(), StoreError> {
+    let at = ms(event.at);
+    let base = serde_json::json!({
+        "caseId": case_id,
+        "reference": facts.reference,
+        "title": facts.title,
+        "focusArea": facts.focus_area,
+        "owningMinistry": facts.rule.owning_ministry,
+        "action": event.action.as_str(),
+        "state": after.state.as_str(),
+        "level": after.level.as_str(),
+        "note": event.note,
+        "at": event.at.to_rfc3339(),
+        "outcome": after.resolution.as_ref().and_then(|r| r.outcome).map(|o| o.as_str()),
+    });
+    let mut rows = Vec::new();
+    for n in notices(facts, event) {
+        let mut payload = base.clone();
+        payload["kind"] = n.kind.as_str().into();
+        for uid in recipients(txn, facts, &n.audience, n.kind).await? {
+            rows.push(outbox::ActiveModel {
+                channel: Set(Channel::Email.as_str().to_owned()),
+                user_id: Set(Some(uid)),
+                case_id: Set(Some(case_id)),
+                kind: Set(n.kind.as_str().to_owned()),
+                payload: Set(payload.to_string()),
+                created_at: Set(at),
+                next_attempt_at: Set(at),
+                attempts: Set(0),
+                ..Default::default()
+            });
+        }
+    }
+    let subs = webhook_subscription::Entity::find()
+        .filter(webhook_subscription::Column::Active.eq(true))
+        .all(txn)
+        .await?;
+    for s in subs {
+        let areas = words(&s.focus_areas);
+        let ministries = words(&s.ministries);
+        let area_ok = areas.is_empty() || areas.contains(&facts.focus_area);
+        let ministry_ok = ministries.is_empty()
+            || facts
+                .rule
+                .owning_ministry
+                .as_ref()
+                .is_some_and(|m| ministries.contains(m));
+        if area_ok && ministry_ok {
+            rows.push(outbox::ActiveModel {
+                channel: Set(Channel::Webhook.as_str().to_owned()),
+                subscription_id: Set(Some(s.id)),
+                case_id: Set(Some(case_id)),
+                kind: Set(event.action.as_str().to_owned()),
+                payload: Set(base.to_string()),
+                created_at: Set(at),
+                next_attempt_at: Set(at),
+                attempts: Set(0),
+                ..Default::default()
+            });
+        }
+    }
+    if !rows.is_empty() {
+        outbox::Entity::insert_many(rows)
+            .exec_without_returning(txn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// [`enqueue`] for a case as stored.
+pub(crate) async fn enqueue_case(
+    txn: &DatabaseTransaction,
+    case: &Case,
+    event: &Event,
+) -> Result<(), StoreError> {
+    enqueue(txn, case.id, &case.facts, &case.status, event).await
+}
+
+impl Store {
+    /// Up to `limit` rows due at `now` that no worker holds.
+    pub async fn due_outbox(
+        &self,
+        now: Timestamp,
+        limit: u64,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        self.count();
+        let rows = outbox::Entity::find()
+            .filter(outbox::Column::DeliveredAt.is_null())
+            .filter(outbox::Column::FailedAt.is_null())
+            .filter(outbox::Column::NextAttemptAt.lte(ms(now)))
+            .filter(
+                Condition::any()
+                    .add(outbox::Column::LeaseUntil.is_null())
+                    .add(outbox::Column::LeaseUntil.lt(ms(now))),
+            )
+            .order_by_asc(outbox::Column::Id)
+            .limit(limit)
+            .all(&self.read)
+            .await?;
+        let user_ids: Vec<i64> = rows.iter().filter_map(|r| r.user_id).collect();
+        let sub_ids: Vec<i64> = rows.iter().filter_map(|r| r.subscription_id).collect();
+        let emails: std::collections::HashMap<i64, Option<String>> = if user_ids.is_empty() {
+            Default::default()
+        } else {
+            user::Entity::find()
+                .filter(user::Column::Id.is_in(user_ids))
+                .filter(user::Column::Active.eq(true))
+                .all(&self.read)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u.email))
+                .collect()
+        };
+        let subs: std::collections::HashMap<i64, WebhookSubscription> = if sub_ids.is_empty() {
+            Default::default()
+        } else {
+            webhook_subscription::Entity::find()
+                .filter(webhook_subscription::Column::Id.is_in(sub_ids))
+                .all(&self.read)
+                .await?
+                .into_iter()
+                .map(|s| subscription(s).map(|s| (s.id, s)))
+                .collect::<Result<_, _>>()?
+        };
+        rows.into_iter()
+            .map(|r| {
+                Ok(OutboxItem {
+                    id: r.id,
+                    channel: if r.channel == "webhook" {
+                        Channel::Webhook
+                    } else {
+                        Channel::Email
+                    },
+                    email: r.user_id.and_then(|u| emails.get(&u).cloned().flatten()),
+                    subscription: r.subscription_id.and_then(|s| subs.get(&s).cloned()),
+                    case_id: r.case_id,
+                    kind: r.kind,
+                    payload: r.payload,
+                    created_at: from_ms(r.created_at)?,
+                    attempts: r.attempts,
+                })
+            })
+            .collect()
+    }
+
+    /// Takes a row for `lease_until`: `true` for the one worker that wins.
+    pub async fn claim_outbox(
+        &self,
+        id: i64,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.count();
+        let r = outbox::Entity::update_many()
+            .col_expr(outbox::Column::LeaseUntil, Expr::value(ms(lease_until)))
+            .col_expr(
+                outbox::Column::Attempts,
+                Expr::col(outbox::Column::Attempts).add(1),
+            )
+            .filter(outbox::Column::Id.eq(id))
+            .filter(outbox::Column::DeliveredAt.is_null())
+            .filter(outbox::Column::FailedAt.is_null())
+            .filter(
+                Condition::any()
+                    .add(outbox::Column::LeaseUntil.is_null())
+                    .add(outbox::Column::LeaseUntil.lt(ms(now))),
+            )
+            .exec(&self.write)
+            .await?;
+        Ok(r.rows_affected == 1)
+    }
+
+    /// Records how a claimed attempt ended: delivered, due again at
+    /// `retry_at`, or failed for good. `redacted` replaces the payload
+    /// (a sign-in link's secret is dropped once sent).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn finish_outbox(
+        &self,
+        id: i64,
+        now: Timestamp,
+        delivered: bool,
+        retry_at: Option<Timestamp>,
+        status: Option<i32>,
+        error: Option<&str>,
+        redacted: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.count();
+        let mut u = outbox::Entity::update_many()
+            .col_expr(outbox::Column::LeaseUntil, Expr::value(Option::<i64>::None))
+            .col_expr(outbox::Column::LastStatus, Expr::value(status))
+            .col_expr(
+                outbox::Column::LastError,
+                Expr::value(error.map(|e| e.chars().take(500).collect::<String>())),
+            );
+        if delivered {
+            u = u.col_expr(outbox::Column::DeliveredAt, Expr::value(ms(now)));
+        } else if let Some(at) = retry_at {
+            u = u.col_expr(outbox::Column::NextAttemptAt, Expr::value(ms(at)));
+        } else {
+            u = u.col_expr(outbox::Column::FailedAt, Expr::value(ms(now)));
+        }
+        if let Some(p) = redacted {
+            u = u.col_expr(outbox::Column::Payload, Expr::value(p));
+        }
+        u.filter(outbox::Column::Id.eq(id))
+            .exec(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Messages made by the service itself; a `dedupe_key` already written
+    /// is skipped, so every instance may try.
+    pub async fn enqueue_scheduled(
+        &self,
+        msgs: &[ScheduledMessage],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.count();
+        for m in msgs {
+            let row = outbox::ActiveModel {
+                channel: Set(Channel::Email.as_str().to_owned()),
+                user_id: Set(Some(m.user_id)),
+                case_id: Set(m.case_id),
+                kind: Set(m.kind.as_str().to_owned()),
+                payload: Set(m.payload.clone()),
+                dedupe_key: Set(Some(m.dedupe_key.clone())),
+                created_at: Set(ms(now)),
+                next_attempt_at: Set(ms(now)),
+                attempts: Set(0),
+                ..Default::default()
+            };
+            outbox::Entity::insert(row)
+                .on_conflict(
+                    OnConflict::column(outbox::Column::DedupeKey)
+                        .do_nothing()
+                        .to_owned(),
+                )
+                .exec_without_returning(&self.write)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Active users of a role (in an area), with an address, who want
+    /// optional messages (or all, for essential ones).
+    pub async fn users_to_tell(
+        &self,
+        role: Role,
+        area: Option<&str>,
+        essential: bool,
+    ) -> Result<Vec<UserId>, StoreError> {
+        self.count();
+        let mut q = user::Entity::find()
+            .filter(user::Column::Active.eq(true))
+            .filter(user::Column::Email.is_not_null())
+            .filter(user::Column::Role.eq(role.as_str()));
+        if !essential {
+            q = q.filter(user::Column::NotifyOptional.eq(true));
+        }
+        if let Some(a) = area {
+            q = q.filter(
+                user::Column::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(user_area::Column::UserId)
+                        .from(user_area::Entity)
+                        .and_where(user_area::Column::AreaCode.eq(a))
+                        .to_owned(),
+                ),
+            );
+        }
+        Ok(q.select_only()
+            .column(user::Column::Id)
+            .into_tuple::<i64>()
+            .all(&self.read)
+            .await?)
+    }
+
+    /// A one-time sign-in link and the message that carries it, in one
+    /// transaction.
+    pub async fn insert_sign_in_link(
+        &self,
+        token_hash: &str,
+        user_id: UserId,
+        now: Timestamp,
+        expires_at: Timestamp,
+        payload: &str,
+    ) -> Result<(), StoreError> {
+        self.count();
+        use sea_orm::TransactionTrait;
+        let txn = self.write.begin().await?;
+        sign_in_link::Entity::insert(sign_in_link::ActiveModel {
+            token_hash: Set(token_hash.to_owned()),
+            user_id: Set(user_id),
+            created_at: Set(ms(now)),
+            expires_at: Set(ms(expires_at)),
+            used_at: Set(None),
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        outbox::Entity::insert(outbox::ActiveModel {
+            channel: Set(Channel::Email.as_str().to_owned()),
+            user_id: Set(Some(user_id)),
+            kind: Set(MessageKind::SignInLink.as_str().to_owned()),
+            payload: Set(payload.to_owned()),
+            created_at: Set(ms(now)),
+            next_attempt_at: Set(ms(now)),
+            attempts: Set(0),
+            ..Default::default()
+        })
+        .exec_without_returning(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// How many sign-in links a user was sent since `since`.
+    pub async fn sign_in_links_since(
+        &self,
+        user_id: UserId,
+        since: Timestamp,
+    ) -> Result<u64, StoreError> {
+        self.count();
+        use sea_orm::PaginatorTrait;
+        Ok(sign_in_link::Entity::find()
+            .filter(sign_in_link::Column::UserId.eq(user_id))
+            .filter(sign_in_link::Column::CreatedAt.gte(ms(since)))
+            .count(&self.read)
+            .await?)
+    }
+
+    /// Uses a sign-in link once: the user, if the link is known, unused and
+    /// not expired at `now`. A second use finds nothing.
+    pub async fn use_sign_in_link(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<Option<UserId>, StoreError> {
+        self.count();
+        let r = sign_in_link::Entity::update_many()
+            .col_expr(sign_in_link::Column::UsedAt, Expr::value(ms(now)))
+            .filter(sign_in_link::Column::TokenHash.eq(token_hash))
+            .filter(sign_in_link::Column::UsedAt.is_null())
+            .filter(sign_in_link::Column::ExpiresAt.gt(ms(now)))
+            .exec(&self.write)
+            .await?;
+        if r.rows_affected != 1 {
+            return Ok(None);
+        }
+        Ok(sign_in_link::Entity::find_by_id(token_hash.to_owned())
+            .one(&self.write)
+            .await?
+            .map(|l| l.user_id))
+    }
+
+    /// Whether a sign-in link could still be used (for the page the link
+    /// opens; nothing is used up).
+    pub async fn sign_in_link_usable(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.count();
+        Ok(sign_in_link::Entity::find_by_id(token_hash.to_owned())
+            .filter(sign_in_link::Column::UsedAt.is_null())
+            .filter(sign_in_link::Column::ExpiresAt.gt(ms(now)))
+            .one(&self.read)
+            .await?
+            .is_some())
+    }
+
+    pub async fn create_subscription(
+        &self,
+        url: &str,
+        secret: &str,
+        areas: &[String],
+        ministries: &[String],
+        now: Timestamp,
+    ) -> Result<WebhookSubscription, StoreError> {
+        self.count();
+        let m = webhook_subscription::Entity::insert(webhook_subscription::ActiveModel {
+            callback_url: Set(url.to_owned()),
+            secret: Set(secret.to_owned()),
+            focus_areas: Set(areas.join(" ")),
+            ministries: Set(ministries.join(" ")),
+            active: Set(true),
+            created_at: Set(ms(now)),
+            ..Default::default()
+        })
+        .exec_with_returning(&self.write)
+        .await?;
+        subscription(m)
+    }
+
+    pub async fn subscriptions(&self) -> Result<Vec<WebhookSubscription>, StoreError> {
+        self.count();
+        webhook_subscription::Entity::find()
+            .order_by_asc(webhook_subscription::Column::Id)
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(subscription)
+            .collect()
+    }
+
+    pub async fn set_subscription_active(&self, id: i64, active: bool) -> Result<bool, StoreError> {
+        self.count();
+        let r = webhook_subscription::Entity::update_many()
+            .col_expr(webhook_subscription::Column::Active, Expr::value(active))
+            .filter(webhook_subscription::Column::Id.eq(id))
+            .exec(&self.write)
+            .await?;
+        Ok(r.rows_affected == 1)
+    }
+
+    pub async fn delete_subscription(&self, id: i64) -> Result<bool, StoreError> {
+        self.count();
+        let r = webhook_subscription::Entity::delete_by_id(id)
+            .exec(&self.write)
+            .await?;
+        Ok(r.rows_affected == 1)
+    }
+
+    /// A subscription's deliveries, newest first.
+    pub async fn deliveries(
+        &self,
+        subscription_id: i64,
+        first: u64,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        self.count();
+        outbox::Entity::find()
+            .filter(outbox::Column::SubscriptionId.eq(subscription_id))
+            .order_by_desc(outbox::Column::Id)
+            .limit(first)
+            .all(&self.read)
+            .await?
+            .into_iter()
+            .map(|r| {
+                Ok(DeliveryRecord {
+                    id: r.id,
+                    case_id: r.case_id,
+                    payload: r.payload,
+                    created_at: from_ms(r.created_at)?,
+                    attempts: r.attempts,
+                    delivered_at: r.delivered_at.map(from_ms).transpose()?,
+                    failed_at: r.failed_at.map(from_ms).transpose()?,
+                    last_status: r.last_status,
+                    last_error: r.last_error,
+                })
+            })
+            .collect()
+    }
+
+    /// How many rows are waiting (not delivered, not failed).
+    pub async fn outbox_waiting(&self) -> Result<u64, StoreError> {
+        self.count();
+        use sea_orm::PaginatorTrait;
+        Ok(outbox::Entity::find()
+            .filter(outbox::Column::DeliveredAt.is_null())
+            .filter(outbox::Column::FailedAt.is_null())
+            .count(&self.read)
+            .await?)
+    }
+}
