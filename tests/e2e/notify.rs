@@ -565,6 +565,41 @@ async fn private_callbacks_are_refused() {
     assert_eq!(code, "FORBIDDEN");
 }
 
+/// A redirect is not followed: the delivery counts as failed (and is
+/// retried), and nothing reaches where it points.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redirects_are_not_followed() {
+    let app = TestApp::spawn_with(Db::Sqlite, with_webhooks()).await;
+    let inbox = Inbox::start().await;
+    let c = cast(&app).await;
+    let (_, secret) = subscribe(&app, &inbox.hook_url("/hook"), &[], &[]).await;
+    inbox
+        .control(json!({ "secret": secret, "status": 307 }))
+        .await;
+    let _w = worker(&app.engine, &app.base, &inbox);
+    app.submit(&c.prof, "Bijverdienen telt mee als gezinsinkomen")
+        .await;
+    inbox
+        .wait("the redirecting answer", |i| !i.hooks().is_empty())
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        inbox.hooks().iter().all(|h| h["path"] == "/hook"),
+        "{:#?}",
+        inbox.hooks()
+    );
+    let log = app
+        .ok(
+            &app.admin,
+            "{ webhookSubscriptions { deliveries { deliveredAt lastStatus lastError } } }",
+            json!({}),
+        )
+        .await;
+    let d = &log["webhookSubscriptions"][0]["deliveries"][0];
+    assert_eq!(d["lastStatus"], 307, "{d}");
+    assert_eq!(d["deliveredAt"], Value::Null);
+}
+
 /// The sign-in link: sent only to a known address (and the answer is the
 /// same for an unknown one); opening it signs nobody in and uses nothing;
 /// its button signs in once; after 15 minutes it no longer works.

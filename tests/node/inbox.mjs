@@ -53,7 +53,8 @@ const receiver = http.createServer((req, res) => {
       error = String(e);
     }
     record({ type: "hook", path: req.url, id: req.headers["webhook-id"], verified, error, answered: status, body: JSON.parse(body || "null") });
-    res.writeHead(status).end();
+    const headers = status >= 300 && status < 400 ? { location: `http://127.0.0.1:${httpPort}/elsewhere` } : {};
+    res.writeHead(status, headers).end();
   });
 });
 
