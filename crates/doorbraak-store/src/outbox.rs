@@ -104,36 +104,52 @@ fn subscription(m: webhook_subscription::Model) -> Result<WebhookSubscription, S
     })
 }
 
-/// The users with an address an audience reaches, and who want this kind.
+/// Active users with an address (who want optional messages, unless the
+/// message is essential), optionally of one role and in one area.
+fn reachable(
+    role: Option<Role>,
+    area: Option<&str>,
+    essential: bool,
+) -> sea_orm::Select<user::Entity> {
+    let mut q = user::Entity::find()
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Email.is_not_null());
+    if !essential {
+        q = q.filter(user::Column::NotifyOptional.eq(true));
+    }
+    if let Some(r) = role {
+        q = q.filter(user::Column::Role.eq(r.as_str()));
+    }
+    if let Some(a) = area {
+        q = q.filter(
+            user::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(user_area::Column::UserId)
+                    .from(user_area::Entity)
+                    .and_where(user_area::Column::AreaCode.eq(a))
+                    .to_owned(),
+            ),
+        );
+    }
+    q
+}
+
+/// The users an audience reaches who want this kind of message.
 async fn recipients(
     txn: &DatabaseTransaction,
     facts: &CaseFacts,
     audience: &Audience,
     kind: MessageKind,
 ) -> Result<Vec<UserId>, StoreError> {
-    let mut q = user::Entity::find()
-        .filter(user::Column::Active.eq(true))
-        .filter(user::Column::Email.is_not_null());
-    if !kind.essential() {
-        q = q.filter(user::Column::NotifyOptional.eq(true));
-    }
-    q = match audience {
-        Audience::Submitter => q.filter(user::Column::Id.eq(facts.submitted_by)),
-        Audience::User(id) => q.filter(user::Column::Id.eq(*id)),
+    let q = match audience {
+        Audience::Submitter => {
+            reachable(None, None, kind.essential()).filter(user::Column::Id.eq(facts.submitted_by))
+        }
+        Audience::User(id) => {
+            reachable(None, None, kind.essential()).filter(user::Column::Id.eq(*id))
+        }
         Audience::Handlers { role, area } => {
-            let q = q.filter(user::Column::Role.eq(role.as_str()));
-            match area {
-                None => q,
-                Some(a) => q.filter(
-                    user::Column::Id.in_subquery(
-                        sea_orm::sea_query::Query::select()
-                            .column(user_area::Column::UserId)
-                            .from(user_area::Entity)
-                            .and_where(user_area::Column::AreaCode.eq(a.clone()))
-                            .to_owned(),
-                    ),
-                ),
-            }
+            reachable(Some(*role), area.as_deref(), kind.essential())
         }
     };
     Ok(q.select_only()
@@ -402,25 +418,8 @@ impl Store {
         essential: bool,
     ) -> Result<Vec<UserId>, StoreError> {
         self.count();
-        let mut q = user::Entity::find()
-            .filter(user::Column::Active.eq(true))
-            .filter(user::Column::Email.is_not_null())
-            .filter(user::Column::Role.eq(role.as_str()));
-        if !essential {
-            q = q.filter(user::Column::NotifyOptional.eq(true));
-        }
-        if let Some(a) = area {
-            q = q.filter(
-                user::Column::Id.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(user_area::Column::UserId)
-                        .from(user_area::Entity)
-                        .and_where(user_area::Column::AreaCode.eq(a))
-                        .to_owned(),
-                ),
-            );
-        }
-        Ok(q.select_only()
+        Ok(reachable(Some(role), area, essential)
+            .select_only()
             .column(user::Column::Id)
             .into_tuple::<i64>()
             .all(&self.read)
