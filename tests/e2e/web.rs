@@ -558,6 +558,15 @@ async fn sessions_live_in_the_database(db: Db) {
     let gone = v.get("/").await;
     assert_eq!((gone.status, gone.location().as_str()), (303, "/inloggen"));
 
+    // However busy, a session ends twelve hours after sign-in.
+    let mut busy = signed_in(&app, &c.pb).await;
+    for _ in 0..7 {
+        app.clock.advance(chrono::TimeDelta::minutes(100));
+        assert_eq!(busy.get("/").await.status, 200, "within twelve hours");
+    }
+    app.clock.advance(chrono::TimeDelta::minutes(100));
+    assert_eq!(busy.get("/").await.status, 303, "after twelve hours");
+
     // Signing out ends the session: the old cookie no longer works.
     let mut v = signed_in(&app, &c.prof).await;
     let cookie = v.cookies["doorbraak_sessie"].clone();
@@ -940,6 +949,16 @@ async fn submission_errors_stay_next_to_their_fields(db: Db) {
     assert!(page.text.contains("2 maart 2026"), "Dutch dates");
     // "Mijn zaken" lists it with where it is and who holds it.
     let mine = v.get("/zaken").await;
+    assert_eq!(
+        mine.select("main table tbody tr .mini-ladder .rung").len(),
+        4,
+        "the ladder, drawn"
+    );
+    assert_eq!(
+        mine.select("main table tbody tr .mini-ladder .rung.here")
+            .len(),
+        1
+    );
     let row = mine.one("main table tbody tr").text().collect::<String>();
     assert!(
         row.contains("Bij het programmabureau") && row.contains("Programmabureau"),

@@ -189,12 +189,27 @@ fn case_table(ctx: &Ctx, cases: &[Case], caption: &str) -> Markup {
                                 @if c.facts.urgency == Urgency::Urgent { " " span.badge { "Spoed" } }
                             }
                             td { (areas.get(&c.facts.focus_area).map_or(c.facts.focus_area.as_str(), String::as_str)) }
-                            td { (nl::state(c.status.state)) }
+                            td { (mini_ladder(c)) (nl::state(c.status.state)) }
                             td { (holder_text(c)) }
                             td { (deadline_text(ctx, c)) }
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// The four levels in a row, the case's own marked: the ladder at a
+/// glance in a list. The text beside it says the same in words.
+fn mini_ladder(case: &Case) -> Markup {
+    let s = &case.status;
+    html! {
+        span.mini-ladder aria-hidden="true" {
+            @for l in Level::ALL {
+                @let here = s.level == *l;
+                @let passed = *l < s.level || *l <= s.highest_level;
+                span.rung.here[here].passed[passed && !here] title=(nl::level(*l)) {}
             }
         }
     }
