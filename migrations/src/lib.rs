@@ -14,6 +14,7 @@ mod m20261122_000002_meetings_barriers;
 mod m20261201_000003_agenda_moved_on;
 mod m20261201_000004_sessions_email;
 mod m20261201_000005_outbox;
+mod m20261201_000006_identities;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_agenda_moved_on::Migration),
             Box::new(m20261201_000004_sessions_email::Migration),
             Box::new(m20261201_000005_outbox::Migration),
+            Box::new(m20261201_000006_identities::Migration),
         ]
     }
 }

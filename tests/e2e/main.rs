@@ -13,6 +13,7 @@ mod ladder;
 mod lists;
 mod matrix;
 mod notify;
+mod oidc;
 mod outage;
 mod register;
 mod schema;

@@ -267,6 +267,8 @@ pub struct TestApp {
     pub engine: Engine,
     pub admin: String,
     pub options: AppOptions,
+    /// The port to listen on (0: any free one).
+    pub port: u16,
     client: reqwest::Client,
     server: Option<Server>,
     _dir: Option<tempfile::TempDir>,
@@ -339,6 +341,7 @@ impl TestApp {
             engine,
             admin,
             options,
+            port: 0,
             client: reqwest::Client::new(),
             server: None,
             _dir: dir,
@@ -347,8 +350,22 @@ impl TestApp {
         t
     }
 
+    /// A server on a given port (for a provider that must know the
+    /// redirect URI before the server starts).
+    pub async fn spawn_on(db: Db, options: AppOptions, port: u16) -> TestApp {
+        let mut app = Self::spawn_with(db, options).await;
+        if let Some(s) = app.server.take() {
+            s.stop(Duration::from_secs(10))
+                .await
+                .expect("graceful stop");
+        }
+        app.port = port;
+        app.start().await;
+        app
+    }
+
     async fn start(&mut self) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", self.port))
             .await
             .expect("bind");
         let server =

@@ -220,7 +220,11 @@ impl Visitor {
             let s = v.to_str().unwrap();
             let (kv, attrs) = s.split_once(';').unwrap_or((s, ""));
             let (k, val) = kv.split_once('=').unwrap();
-            if attrs.contains("Max-Age=0") || val.is_empty() {
+            let gone = attrs.contains("Max-Age=0")
+                || attrs
+                    .to_ascii_lowercase()
+                    .contains("expires=thu, 01 jan 1970");
+            if gone || val.is_empty() {
                 self.cookies.remove(k);
             } else {
                 self.cookies.insert(k.to_owned(), val.to_owned());
@@ -238,9 +242,14 @@ impl Visitor {
     }
 
     pub async fn get(&mut self, path: &str) -> Page {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
         let resp = self
             .client
-            .get(format!("{}{path}", self.base))
+            .get(url)
             .header("cookie", self.cookie_header())
             .send()
             .await
@@ -261,9 +270,14 @@ impl Visitor {
         origin: Option<&str>,
     ) -> Page {
         let body: String = form_urlencoded_pairs(fields);
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{path}", self.base)
+        };
         let mut req = self
             .client
-            .post(format!("{}{path}", self.base))
+            .post(url)
             .header("cookie", self.cookie_header())
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body);

@@ -61,6 +61,8 @@ pub struct Session {
     pub method: SignInMethod,
     pub acr: Option<String>,
     pub expires_at: doorbraak_core::Timestamp,
+    /// The provider's ID token, when signed in through OpenID Connect.
+    pub id_token: Option<String>,
 }
 
 /// A new session: the cookie value (given to the browser once, never
@@ -79,6 +81,18 @@ impl Engine {
         method: SignInMethod,
         acr: Option<&str>,
     ) -> Result<NewSessionCookie, EngineError> {
+        self.start_session_with(user, method, acr, None).await
+    }
+
+    /// [`Engine::start_session`], keeping the provider's ID token (for
+    /// signing out there too).
+    pub async fn start_session_with(
+        &self,
+        user: &UserRecord,
+        method: SignInMethod,
+        acr: Option<&str>,
+        id_token: Option<&str>,
+    ) -> Result<NewSessionCookie, EngineError> {
         if !user.active {
             return Err(EngineError::Unauthenticated);
         }
@@ -95,6 +109,7 @@ impl Engine {
                     method: method.as_str().to_owned(),
                     acr: acr.map(str::to_owned),
                     expires_at,
+                    id_token: id_token.map(str::to_owned),
                 },
                 now,
             )
@@ -112,6 +127,7 @@ impl Engine {
                 method,
                 acr: acr.map(str::to_owned),
                 expires_at,
+                id_token: id_token.map(str::to_owned),
             },
         })
     }
@@ -142,6 +158,7 @@ impl Engine {
             created_at,
             last_seen_at,
             expires_at,
+            id_token,
         } = s;
         let mut expires_at = expires_at;
         if now - last_seen_at >= TOUCH_EVERY {
@@ -154,6 +171,7 @@ impl Engine {
             method: SignInMethod::parse(&method),
             acr,
             expires_at,
+            id_token,
         }))
     }
 

@@ -78,6 +78,8 @@ enum Command {
         /// wait doubles with every attempt.
         #[arg(long, env = "DOORBRAAK_OUTBOX_BACKOFF_SECONDS", default_value_t = 30)]
         outbox_backoff_seconds: u32,
+        #[command(flatten)]
+        oidc: OidcArgs,
     },
     /// Apply pending migrations and exit.
     Migrate {
@@ -97,6 +99,71 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+/// Signing in through the organisation's identity provider.
+#[derive(Args, Debug, Clone)]
+struct OidcArgs {
+    /// The issuer (its discovery document is at
+    /// `<issuer>/.well-known/openid-configuration`).
+    #[arg(long, env = "DOORBRAAK_OIDC_ISSUER")]
+    oidc_issuer: Option<String>,
+    #[arg(long, env = "DOORBRAAK_OIDC_CLIENT_ID")]
+    oidc_client_id: Option<String>,
+    /// For client_secret_basic.
+    #[arg(long, env = "DOORBRAAK_OIDC_CLIENT_SECRET", hide_env_values = true)]
+    oidc_client_secret: Option<String>,
+    /// Path of a PEM RSA private key, for private_key_jwt.
+    #[arg(long, env = "DOORBRAAK_OIDC_CLIENT_KEY")]
+    oidc_client_key: Option<String>,
+    /// The audience API access tokens must carry (default: the client id).
+    #[arg(long, env = "DOORBRAAK_OIDC_AUDIENCE")]
+    oidc_audience: Option<String>,
+    /// `false` turns the access-code form off (only with OpenID Connect).
+    #[arg(long, env = "DOORBRAAK_ACCESS_CODE_SIGNIN", default_value_t = true, action = clap::ArgAction::Set)]
+    access_code_signin: bool,
+}
+
+impl OidcArgs {
+    fn settings(&self) -> Result<Option<doorbraak_web::oidc::OidcSettings>> {
+        use doorbraak_web::oidc::{ClientAuth, OidcSettings};
+        let Some(issuer) = self
+            .oidc_issuer
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        else {
+            return Ok(None);
+        };
+        let client_id = self
+            .oidc_client_id
+            .clone()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(|| anyhow!("DOORBRAAK_OIDC_ISSUER needs DOORBRAAK_OIDC_CLIENT_ID"))?;
+        let auth = match (&self.oidc_client_secret, &self.oidc_client_key) {
+            (Some(s), None) if !s.is_empty() => ClientAuth::Secret(s.clone()),
+            (None, Some(path)) => {
+                let pem = std::fs::read(path)
+                    .with_context(|| format!("cannot read DOORBRAAK_OIDC_CLIENT_KEY {path}"))?;
+                OidcSettings::key_from_pem(&pem).map_err(|e| anyhow!(e))?
+            }
+            _ => {
+                return Err(anyhow!(
+                    "give either DOORBRAAK_OIDC_CLIENT_SECRET or DOORBRAAK_OIDC_CLIENT_KEY"
+                ));
+            }
+        };
+        Ok(Some(OidcSettings {
+            issuer: issuer.to_owned(),
+            audience: self
+                .oidc_audience
+                .clone()
+                .filter(|a| !a.is_empty())
+                .unwrap_or_else(|| client_id.clone()),
+            client_id,
+            auth,
+        }))
+    }
 }
 
 /// What one GraphQL request may cost (see `doorbraak_graphql::limits`).
@@ -280,7 +347,9 @@ async fn run(cli: Cli) -> Result<()> {
             mail_from,
             webhook_allow_private,
             outbox_backoff_seconds,
+            oidc,
         } => {
+            let oidc_settings = oidc.settings()?;
             let limits = limits.limits()?;
             let addr: SocketAddr = addr.parse().with_context(|| {
                 format!("invalid listen address `{addr}` (expected HOST:PORT, e.g. 127.0.0.1:8080)")
@@ -306,7 +375,7 @@ async fn run(cli: Cli) -> Result<()> {
                 );
                 out(&token)?;
             }
-            let options = AppOptions {
+            let mut options = AppOptions {
                 rate_limit: RateLimit {
                     per_second: rate_limit,
                     burst: rate_burst,
@@ -319,6 +388,12 @@ async fn run(cli: Cli) -> Result<()> {
                 )?),
                 allow_private_webhooks: webhook_allow_private,
             };
+            if let Some(settings) = oidc_settings {
+                let client = doorbraak_web::oidc::Oidc::new(settings, &options.web.public_url);
+                tracing::info!(redirect_uri = %client.redirect_uri, "sign-in through OpenID Connect is on");
+                options.web.oidc = Some(std::sync::Arc::new(client));
+                options.web.access_code_signin = oidc.access_code_signin;
+            }
             let smtp_url = smtp_url.filter(|u| !u.trim().is_empty());
             if smtp_url.is_none() {
                 tracing::warn!(

@@ -9,7 +9,7 @@ use doorbraak_graphql::ErrorCode;
 use crate::http::{AppState, authenticate, engine_error_response, error_response};
 
 async fn who(st: &AppState, headers: &HeaderMap) -> Result<UserRecord, Response> {
-    match authenticate(&st.engine, headers).await? {
+    match authenticate(st, headers).await? {
         Some(u) => Ok(u),
         None => Err(error_response(
             StatusCode::UNAUTHORIZED,

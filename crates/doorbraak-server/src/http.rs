@@ -64,6 +64,7 @@ pub(crate) struct AppState {
     metrics: Arc<Metrics>,
     metrics_token: Option<Arc<str>>,
     limits: Arc<Limits>,
+    oidc: Option<Arc<doorbraak_web::oidc::Oidc>>,
 }
 
 /// The router of the service.
@@ -88,6 +89,7 @@ pub fn app(engine: Engine, options: &AppOptions) -> Router {
         metrics,
         metrics_token: options.metrics_token.as_deref().map(Arc::from),
         limits,
+        oidc: options.web.oidc.clone(),
     };
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     let pages = doorbraak_web::router(state.engine.clone(), options.web.clone())
@@ -338,7 +340,7 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<Result<&str, ()>> {
 
 /// The caller of a request: `Ok(None)` when it carries no token.
 pub(crate) async fn authenticate(
-    engine: &Engine,
+    st: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<UserRecord>, Response> {
     match bearer(headers) {
@@ -348,11 +350,47 @@ pub(crate) async fn authenticate(
             ErrorCode::Unauthenticated,
             "the Authorization header must be `Bearer <token>`",
         )),
-        Some(Ok(token)) => engine
-            .authenticate(token)
+        Some(Ok(token)) => resolve_token(&st.engine, st.oidc.as_deref(), token)
             .await
             .map(Some)
             .map_err(engine_error_response),
+    }
+}
+
+/// An access code (`dbk_…`), or, when OpenID Connect is configured, a JWT
+/// access token from the issuer for the configured audience, mapped to the
+/// user its identity is linked to.
+pub(crate) async fn resolve_token(
+    engine: &Engine,
+    oidc: Option<&doorbraak_web::oidc::Oidc>,
+    token: &str,
+) -> Result<UserRecord, EngineError> {
+    let token = token.trim();
+    match oidc {
+        Some(o)
+            if !token.starts_with(doorbraak_engine::TOKEN_PREFIX)
+                && token.matches('.').count() == 2 =>
+        {
+            let claims = o
+                .verify(token, &o.settings.audience, None)
+                .await
+                .map_err(|e| {
+                    tracing::info!(error = %e, "a bearer JWT was refused");
+                    EngineError::Unauthenticated
+                })?;
+            let id = doorbraak_engine::ProvidedIdentity {
+                issuer: claims.iss,
+                subject: claims.sub,
+                email: None,
+                email_verified: false,
+                name: None,
+            };
+            engine
+                .user_for_identity(&id, false)
+                .await?
+                .ok_or(EngineError::Unauthenticated)
+        }
+        _ => engine.authenticate(token).await,
     }
 }
 
@@ -514,7 +552,7 @@ async fn run(
     params: Params,
     method: Option<Method>,
 ) -> Response {
-    let user = match authenticate(&st.engine, headers).await {
+    let user = match authenticate(st, headers).await {
         Ok(u) => u,
         Err(r) => return r,
     };
@@ -683,6 +721,7 @@ async fn graphql_ws(
         .protocols(ALL_WEBSOCKET_PROTOCOLS)
         .on_upgrade(move |socket| {
             let engine = st.engine.clone();
+            let oidc = st.oidc.clone();
             GraphQLWebSocket::new(socket, st.schema.clone(), protocol)
                 .on_connection_init(move |payload| async move {
                     let token = ["Authorization", "authorization", "token"]
@@ -690,9 +729,11 @@ async fn graphql_ws(
                         .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
                         .map(|s| s.trim_start_matches("Bearer ").trim().to_owned())
                         .unwrap_or_default();
-                    let user = engine.authenticate(&token).await.map_err(|_| {
-                        ErrorCode::Unauthenticated.error("a valid bearer token is required")
-                    })?;
+                    let user = resolve_token(&engine, oidc.as_deref(), &token)
+                        .await
+                        .map_err(|_| {
+                            ErrorCode::Unauthenticated.error("a valid bearer token is required")
+                        })?;
                     let key = RateKey(format!("u{}", user.id));
                     let (caller, loaders) = request_data(&engine, Some(user)).await;
                     let mut data = Data::default();

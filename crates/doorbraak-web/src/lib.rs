@@ -28,6 +28,7 @@ mod home;
 mod layout;
 mod meetings;
 mod nl;
+pub mod oidc;
 mod register;
 mod signin;
 mod stats;
@@ -52,6 +53,8 @@ pub struct WebOptions {
     pub public_url: String,
     /// Whether the access-code form is offered on `/inloggen`.
     pub access_code_signin: bool,
+    /// Sign-in through the organisation's identity provider, when configured.
+    pub oidc: Option<Arc<oidc::Oidc>>,
 }
 
 impl Default for WebOptions {
@@ -65,6 +68,7 @@ impl WebOptions {
         WebOptions {
             public_url: public_url.trim_end_matches('/').to_owned(),
             access_code_signin: true,
+            oidc: None,
         }
     }
     /// Cookies are `Secure` when people reach the service over TLS.
@@ -116,12 +120,12 @@ async fn stylesheet() -> Response {
 /// our own forms and our own images; no scripts, no frames, no other host.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-async fn page_headers(mut r: Response) -> Response {
+async fn page_headers(
+    axum::extract::State(csp): axum::extract::State<Arc<HeaderValue>>,
+    mut r: Response,
+) -> Response {
     let h = r.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, (*csp).clone());
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // Same-origin, so that form posts carry an `Origin` header.
     h.insert(
@@ -135,6 +139,18 @@ async fn page_headers(mut r: Response) -> Response {
 
 /// The pages, to be merged into the service's router.
 pub fn router(engine: Engine, options: WebOptions) -> Router {
+    // Signing out at the provider is a redirect after a form post, which
+    // form-action governs: the provider's origin is allowed then.
+    let csp = match &options.oidc {
+        Some(o) => CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'",
+            &format!("form-action 'self' {}", o.issuer_origin()),
+        ),
+        None => CONTENT_SECURITY_POLICY.to_owned(),
+    };
+    let csp = Arc::new(
+        HeaderValue::from_str(&csp).unwrap_or(HeaderValue::from_static(CONTENT_SECURITY_POLICY)),
+    );
     let web = Web {
         engine,
         options: Arc::new(options),
@@ -146,6 +162,8 @@ pub fn router(engine: Engine, options: WebOptions) -> Router {
             "/inloggen/link",
             get(signin::link_page).post(signin::with_link),
         )
+        .route("/inloggen/oidc", get(signin::oidc_start))
+        .route("/inloggen/oidc/callback", get(signin::oidc_callback))
         .route("/uitloggen", post(signin::sign_out))
         .route(
             "/mijn-gegevens",
@@ -187,5 +205,5 @@ pub fn router(engine: Engine, options: WebOptions) -> Router {
         .route("/static/app.css", get(stylesheet))
         .fallback(errors::not_found)
         .with_state(web)
-        .layer(axum::middleware::map_response(page_headers))
+        .layer(axum::middleware::map_response_with_state(csp, page_headers))
 }

@@ -62,6 +62,13 @@ fn render(ctx: &Ctx, terug: &str, token_error: Option<&str>, status: StatusCode)
             p { "U bent ingelogd als " strong { (v.user().name) } ". " a href="/" { "Naar de startpagina" } }
         }
         (layout::error_summary(&errors, &|_| "Toegangscode".to_owned()))
+        @if ctx.web.options.oidc.is_some() {
+            section aria-labelledby="met-organisatie" {
+                h2 id="met-organisatie" { "Via uw organisatie" }
+                p { "Werkt u bij een gemeente of een ministerie? Log in zoals u gewend bent." }
+                p { a.button href={ "/inloggen/oidc?terug=" (form_urlencoded::byte_serialize(terug.as_bytes()).collect::<String>()) } { "Inloggen via uw organisatie" } }
+            }
+        }
         section aria-labelledby="met-email" {
             h2 id="met-email" { "Met een link in uw e-mail" }
             p { "Vul het e-mailadres in dat bij Doorbraak bekend is. U krijgt een link om in te loggen. Die werkt 15 minuten en één keer." }
@@ -248,14 +255,119 @@ pub async fn with_link(Posted { ctx, form }: Posted) -> Response {
     }
 }
 
-/// `POST /uitloggen`: ends the session here and drops the cookie.
+/// `GET /inloggen/oidc`: to the provider, with PKCE, state and nonce.
+pub async fn oidc_start(ctx: Ctx) -> Response {
+    let Some(oidc) = ctx.web.options.oidc.clone() else {
+        return crate::errors::not_found_page(&ctx);
+    };
+    let terug = safe_return(&query_param(&ctx.path, "terug").unwrap_or_default());
+    let login = match ctx.web.engine.begin_login(&terug).await {
+        Ok(l) => l,
+        Err(e) => return crate::errors::engine_error_page(&ctx, &e),
+    };
+    match oidc
+        .authorization_url(&login.state, &login.nonce, &login.verifier)
+        .await
+    {
+        Ok(url) => Redirect::to(&url).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "the identity provider cannot be reached");
+            layout::message_page(
+                &ctx,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Inloggen via uw organisatie lukt nu niet",
+                "Het inlogsysteem van uw organisatie is nu niet bereikbaar. Probeer het over een paar minuten opnieuw.",
+            )
+        }
+    }
+}
+
+fn oidc_refused(ctx: &Ctx) -> Response {
+    layout::message_page(
+        ctx,
+        StatusCode::UNAUTHORIZED,
+        "Inloggen is niet gelukt",
+        "Het inloggen via uw organisatie kon niet worden afgerond. Begin opnieuw op de pagina Inloggen.",
+    )
+}
+
+/// `GET /inloggen/oidc/callback`: the provider comes back with a code.
+pub async fn oidc_callback(ctx: Ctx) -> Response {
+    let Some(oidc) = ctx.web.options.oidc.clone() else {
+        return crate::errors::not_found_page(&ctx);
+    };
+    let (Some(code), Some(state)) = (
+        query_param(&ctx.path, "code"),
+        query_param(&ctx.path, "state"),
+    ) else {
+        return oidc_refused(&ctx);
+    };
+    let (nonce, verifier, terug) = match ctx.web.engine.finish_login(&state).await {
+        Ok(Some(x)) => x,
+        Ok(None) => return oidc_refused(&ctx),
+        Err(e) => return crate::errors::engine_error_page(&ctx, &e),
+    };
+    let verified = match oidc.complete(&code, &verifier, &nonce).await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::warn!(error = %e, "an OpenID Connect login was refused");
+            return oidc_refused(&ctx);
+        }
+    };
+    let c = &verified.claims;
+    let identity = doorbraak_engine::ProvidedIdentity {
+        issuer: c.iss.clone(),
+        subject: c.sub.clone(),
+        email: c.email.clone(),
+        email_verified: c.email_verified(),
+        name: c.name.clone(),
+    };
+    let user = match ctx.web.engine.user_for_identity(&identity, true).await {
+        Ok(Some(u)) => u,
+        Ok(None) => {
+            return layout::message_page(
+                &ctx,
+                StatusCode::FORBIDDEN,
+                "U hebt nog geen toegang",
+                "Uw organisatie kent u, maar Doorbraak nog niet. Uw aanvraag staat bij de beheerders; zij geven u een rol. Daarna kunt u inloggen.",
+            );
+        }
+        Err(e) => return crate::errors::engine_error_page(&ctx, &e),
+    };
+    match ctx
+        .web
+        .engine
+        .start_session_with(
+            &user,
+            doorbraak_engine::SignInMethod::OpenIdConnect,
+            c.acr.as_deref(),
+            Some(&verified.id_token),
+        )
+        .await
+    {
+        Ok(new) => signed_in(&ctx, &new, &terug),
+        Err(e) => crate::errors::engine_error_page(&ctx, &e),
+    }
+}
+
+/// `POST /uitloggen`: ends the session here and drops the cookie; after
+/// an OpenID Connect sign-in, at the provider too when it offers that.
 pub async fn sign_out(Posted { ctx, .. }: Posted) -> Response {
     if let Some(v) = &ctx.viewer
         && let Err(e) = ctx.web.engine.end_session(&v.cookie).await
     {
         return crate::errors::engine_error_page(&ctx, &e);
     }
-    let mut r = Redirect::to("/inloggen?uitgelogd=1").into_response();
+    let after = format!("{}/inloggen?uitgelogd=1", ctx.web.options.public_url);
+    let provider = match (
+        &ctx.web.options.oidc,
+        ctx.viewer.as_ref().and_then(|v| v.session.id_token.clone()),
+    ) {
+        (Some(o), Some(t)) => o.logout_url(&t, &after).await,
+        _ => None,
+    };
+    let mut r =
+        Redirect::to(provider.as_deref().unwrap_or("/inloggen?uitgelogd=1")).into_response();
     r.headers_mut().append(
         header::SET_COOKIE,
         cookie_header(&ctx, SESSION_COOKIE, "", 0),

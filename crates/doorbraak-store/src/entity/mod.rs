@@ -1,6 +1,7 @@
 //! sea-orm entities, one per table. Plain rows: the conversions to the
 //! core's types live in the repository modules.
 
+pub mod access_request;
 pub mod agenda_item;
 pub mod barrier;
 pub mod case;
@@ -8,10 +9,12 @@ pub mod case_event;
 pub mod focus_area;
 pub mod meeting;
 pub mod ministry;
+pub mod oidc_login;
 pub mod outbox;
 pub mod service_norm;
 pub mod session;
 pub mod sign_in_link;
 pub mod user;
 pub mod user_area;
+pub mod user_identity;
 pub mod webhook_subscription;

@@ -13,6 +13,8 @@ pub struct Model {
     pub created_at: i64,
     pub last_seen_at: i64,
     pub expires_at: i64,
+    /// The provider's ID token, for signing out there too.
+    pub id_token: Option<String>,
 }
 
 impl ActiveModelBehavior for ActiveModel {}
