@@ -249,6 +249,11 @@ async fn signing_in_through_the_provider() {
         let back = log_in_at_provider(&mut v, &app, "anna").await;
         assert_eq!(back.status, 200, "{client}: {}", back.text);
         assert!(back.text_of("h1").contains("Welkom, Anna"), "{client}");
+        let mine = v.get("/mijn-gegevens").await;
+        assert!(
+            mine.text.contains("het inloggen van uw organisatie"),
+            "{client}"
+        );
         assert!(v.cookies.contains_key("doorbraak_sessie"), "{client}");
         let home = v.get("/").await;
         assert_eq!(home.status, 200);
@@ -337,6 +342,21 @@ async fn signing_in_through_the_provider() {
             let (code, _) = app.err(Some(&token), "{ me { name } }", json!({})).await;
             assert_eq!(code, "UNAUTHENTICATED", "{client}: {what}");
         }
+        // An ID token answers the nonce of its own login only.
+        let oidc = app.options.web.oidc.clone().unwrap();
+        let id_token = idp.mint(json!({ "iss": idp.issuer(), "sub": "anna", "aud": client, "iat": now, "exp": now + 300, "nonce": "n-1" })).await;
+        assert!(
+            oidc.verify(&id_token, client, Some("n-1")).await.is_ok(),
+            "{client}"
+        );
+        assert!(
+            oidc.verify(&id_token, client, Some("n-2")).await.is_err(),
+            "{client}: another login's nonce"
+        );
+        assert!(
+            oidc.verify(&id_token, "doorbraak-api", None).await.is_err(),
+            "{client}: an ID token is no API token"
+        );
         old_token = good;
         apps.push(app);
     }
@@ -361,5 +381,55 @@ async fn signing_in_through_the_provider() {
     let mut v = Visitor::new(app);
     let back = log_in_at_provider(&mut v, app, "anna").await;
     assert_eq!(back.status, 200, "{}", back.text);
+    idp.stop().await;
+}
+
+/// The whole flow in Chromium: the button on /inloggen, the provider's
+/// pages, back on the start page, and signing out at the provider too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_in_through_the_provider_in_a_browser() {
+    let idp_port = free_port();
+    let app_port = free_port();
+    let base = format!("http://127.0.0.1:{app_port}");
+    let idp = Idp::start(idp_port, std::slice::from_ref(&base), "key-1", None).await;
+    let settings = doorbraak_web::oidc::OidcSettings {
+        issuer: idp.issuer(),
+        client_id: "doorbraak-secret".into(),
+        auth: doorbraak_web::oidc::ClientAuth::Secret("een-lang-geheim-van-de-test".into()),
+        audience: "doorbraak-api".into(),
+    };
+    let mut web = doorbraak_server::WebOptions::new(&base);
+    web.oidc = Some(Arc::new(doorbraak_web::oidc::Oidc::new(settings, &base)));
+    let app = TestApp::spawn_on(
+        Db::Sqlite,
+        doorbraak_server::AppOptions {
+            web,
+            ..TestApp::relaxed()
+        },
+        app_port,
+    )
+    .await;
+    app.ok(&app.admin, "mutation { createUser(input: { name: \"Bas Bureau\", role: PROGRAMME_BUREAU, areas: [\"ZDO\"], email: \"bas@gemeente.example\" }) { user { id } } }", json!({}))
+        .await;
+    let out = tokio::process::Command::new("node")
+        .args(["oidc-browser.mjs", &base, &idp.issuer(), "bas"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node"))
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let v: Value = serde_json::from_str(text.trim())
+        .unwrap_or_else(|_| panic!("{text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(v["errors"], json!([]), "{v:#}");
+    assert_eq!(v["violations"], json!([]), "{v:#}");
+    assert_eq!(v["foreign"], json!([]), "{v:#}");
+    assert!(
+        v["heading"].as_str().unwrap().contains("Bas Bureau"),
+        "{v:#}"
+    );
+    assert!(
+        v["after"].as_str().unwrap().contains("U bent uitgelogd"),
+        "{v:#}"
+    );
     idp.stop().await;
 }

@@ -47,6 +47,7 @@ const provider = new Provider(issuer, {
   pkce: { required: () => true },
   // The claims asked for go into the ID token (this service reads no userinfo).
   conformIdTokenClaims: false,
+  acrValues: ["http://eidas.europa.eu/LoA/substantial"],
   async findAccount(ctx, id) {
     const email = id === "onbekend" ? "onbekend@elders.example" : `${id}@gemeente.example`;
     return { accountId: id, async claims() { return { sub: id, email, email_verified: true, name: id }; } };

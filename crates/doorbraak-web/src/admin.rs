@@ -131,6 +131,10 @@ async fn overview_page(
         Ok(u) => u,
         Err(err) => return engine_error_page(ctx, &err),
     };
+    let requests = match e.access_requests(&v.principal()).await {
+        Ok(r) => r,
+        Err(err) => return engine_error_page(ctx, &err),
+    };
     let policy = e.policy();
     let other_errors = |which: &str| -> FieldErrors {
         match other {
@@ -173,6 +177,27 @@ async fn overview_page(
                     (csrf_field(ctx))
                     (user_fields(ctx, form, errors))
                     button type="submit" { "Gebruiker toevoegen" }
+                }
+            }
+        }
+        @if !requests.is_empty() {
+            section aria-labelledby="aanvragen" {
+                h2 id="aanvragen" { "Aanvragen voor toegang" }
+                p { "Deze mensen logden in via hun organisatie, maar hebben nog geen gebruiker. Maak een gebruiker met hun e-mailadres; bij de volgende keer inloggen worden ze gekoppeld." }
+                div.table-wrap {
+                    table {
+                        caption { (requests.len()) " aanvragen" }
+                        thead { tr { th scope="col" { "Naam" } th scope="col" { "E-mailadres" } th scope="col" { "Wanneer" } } }
+                        tbody {
+                            @for r in &requests {
+                                tr {
+                                    td { (r.name.as_deref().unwrap_or("–")) }
+                                    td { (r.email.as_deref().unwrap_or("–")) }
+                                    td { (nl::datetime(r.at)) }
+                                }
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -237,6 +237,14 @@ pub async fn my_settings(ctx: Ctx) -> Response {
             dt { "Naam" } dd { (u.name) }
             dt { "Rol" } dd { (nl::role(u.role)) }
             dt { "E-mailadres" } dd { (u.email.as_deref().unwrap_or("Niet bekend: vraag de beheerder om het toe te voegen.")) }
+            dt { "Ingelogd met" } dd {
+                (match v.session.method {
+                    doorbraak_engine::SignInMethod::AccessCode => "uw toegangscode",
+                    doorbraak_engine::SignInMethod::EmailLink => "een link in uw e-mail",
+                    doorbraak_engine::SignInMethod::OpenIdConnect => "het inloggen van uw organisatie",
+                })
+                @if let Some(acr) = &v.session.acr { " (betrouwbaarheidsniveau " (acr) ")" }
+            }
         }
         h2 { "Berichten" }
         form method="post" action="/mijn-gegevens" {
