@@ -389,47 +389,64 @@ async fn signing_in_through_the_provider() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_in_through_the_provider_in_a_browser() {
     let idp_port = free_port();
-    let app_port = free_port();
-    let base = format!("http://127.0.0.1:{app_port}");
-    let idp = Idp::start(idp_port, std::slice::from_ref(&base), "key-1", None).await;
-    let settings = doorbraak_web::oidc::OidcSettings {
-        issuer: idp.issuer(),
-        client_id: "doorbraak-secret".into(),
-        auth: doorbraak_web::oidc::ClientAuth::Secret("een-lang-geheim-van-de-test".into()),
-        audience: "doorbraak-api".into(),
-    };
-    let mut web = doorbraak_server::WebOptions::new(&base);
-    web.oidc = Some(Arc::new(doorbraak_web::oidc::Oidc::new(settings, &base)));
-    let app = TestApp::spawn_on(
-        Db::Sqlite,
-        doorbraak_server::AppOptions {
-            web,
-            ..TestApp::relaxed()
-        },
-        app_port,
-    )
-    .await;
-    app.ok(&app.admin, "mutation { createUser(input: { name: \"Bas Bureau\", role: PROGRAMME_BUREAU, areas: [\"ZDO\"], email: \"bas@gemeente.example\" }) { user { id } } }", json!({}))
+    let ports = [free_port(), free_port()];
+    let bases: Vec<String> = ports
+        .iter()
+        .map(|p| format!("http://127.0.0.1:{p}"))
+        .collect();
+    let idp = Idp::start(idp_port, &bases, "key-1", None).await;
+    for (i, client) in ["doorbraak-secret", "doorbraak-key"]
+        .into_iter()
+        .enumerate()
+    {
+        let base = bases[i].clone();
+        let auth = if client == "doorbraak-key" {
+            doorbraak_web::oidc::OidcSettings::key_from_pem(
+                &std::fs::read(idp.dir.path().join("client.pem")).unwrap(),
+            )
+            .unwrap()
+        } else {
+            doorbraak_web::oidc::ClientAuth::Secret("een-lang-geheim-van-de-test".into())
+        };
+        let settings = doorbraak_web::oidc::OidcSettings {
+            issuer: idp.issuer(),
+            client_id: client.into(),
+            auth,
+            audience: "doorbraak-api".into(),
+        };
+        let mut web = doorbraak_server::WebOptions::new(&base);
+        web.oidc = Some(Arc::new(doorbraak_web::oidc::Oidc::new(settings, &base)));
+        let app = TestApp::spawn_on(
+            Db::Sqlite,
+            doorbraak_server::AppOptions {
+                web,
+                ..TestApp::relaxed()
+            },
+            ports[i],
+        )
         .await;
-    let out = tokio::process::Command::new("node")
-        .args(["oidc-browser.mjs", &base, &idp.issuer(), "bas"])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node"))
-        .output()
-        .await
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let v: Value = serde_json::from_str(text.trim())
-        .unwrap_or_else(|_| panic!("{text}\n{}", String::from_utf8_lossy(&out.stderr)));
-    assert_eq!(v["errors"], json!([]), "{v:#}");
-    assert_eq!(v["violations"], json!([]), "{v:#}");
-    assert_eq!(v["foreign"], json!([]), "{v:#}");
-    assert!(
-        v["heading"].as_str().unwrap().contains("Bas Bureau"),
-        "{v:#}"
-    );
-    assert!(
-        v["after"].as_str().unwrap().contains("U bent uitgelogd"),
-        "{v:#}"
-    );
+        app.ok(&app.admin, "mutation { createUser(input: { name: \"Bas Bureau\", role: PROGRAMME_BUREAU, areas: [\"ZDO\"], email: \"bas@gemeente.example\" }) { user { id } } }", json!({}))
+            .await;
+        let out = tokio::process::Command::new("node")
+            .args(["oidc-browser.mjs", &base, &idp.issuer(), "bas"])
+            .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node"))
+            .output()
+            .await
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let v: Value = serde_json::from_str(text.trim())
+            .unwrap_or_else(|_| panic!("{text}\n{}", String::from_utf8_lossy(&out.stderr)));
+        assert_eq!(v["errors"], json!([]), "{client}: {v:#}");
+        assert_eq!(v["violations"], json!([]), "{client}: {v:#}");
+        assert_eq!(v["foreign"], json!([]), "{client}: {v:#}");
+        assert!(
+            v["heading"].as_str().unwrap().contains("Bas Bureau"),
+            "{client}: {v:#}"
+        );
+        assert!(
+            v["after"].as_str().unwrap().contains("U bent uitgelogd"),
+            "{client}: {v:#}"
+        );
+    }
     idp.stop().await;
 }
