@@ -448,3 +448,52 @@ async fn the_demo_fills_the_pages() {
     let (status, _, _) = stop(run);
     assert!(status.success());
 }
+
+/// The OpenID settings as the binary reads them: an issuer without a client
+/// id, or with both a secret and a key, is one clear line; a complete set
+/// starts and logs the redirect URI to register.
+#[test]
+fn openid_settings_are_checked_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |env: &[(&str, &str)]| {
+        Command::new(BIN)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    let line = one_error_line(&run(&[("DOORBRAAK_OIDC_ISSUER", "http://127.0.0.1:1")]));
+    assert!(line.contains("DOORBRAAK_OIDC_CLIENT_ID"), "{line}");
+    let line = one_error_line(&run(&[
+        ("DOORBRAAK_OIDC_ISSUER", "http://127.0.0.1:1"),
+        ("DOORBRAAK_OIDC_CLIENT_ID", "doorbraak"),
+        ("DOORBRAAK_OIDC_CLIENT_SECRET", "geheim"),
+        ("DOORBRAAK_OIDC_CLIENT_KEY", "/nonexistent.pem"),
+    ]));
+    assert!(line.contains("either"), "{line}");
+    let line = one_error_line(&run(&[
+        ("DOORBRAAK_OIDC_ISSUER", "http://127.0.0.1:1"),
+        ("DOORBRAAK_OIDC_CLIENT_ID", "doorbraak"),
+        ("DOORBRAAK_OIDC_CLIENT_KEY", "/nonexistent.pem"),
+    ]));
+    assert!(line.contains("DOORBRAAK_OIDC_CLIENT_KEY"), "{line}");
+    let r = serve_env(
+        dir.path(),
+        "sqlite://doorbraak.db",
+        &[
+            ("DOORBRAAK_OIDC_ISSUER", "http://127.0.0.1:1"),
+            ("DOORBRAAK_OIDC_CLIENT_ID", "doorbraak"),
+            ("DOORBRAAK_OIDC_CLIENT_SECRET", "geheim"),
+            ("DOORBRAAK_PUBLIC_URL", "https://doorbraak.example.nl"),
+        ],
+    );
+    let (status, _, log) = stop(r);
+    assert!(status.success());
+    assert!(
+        log.contains("https://doorbraak.example.nl/inloggen/oidc/callback"),
+        "{log}"
+    );
+    assert!(!log.contains("geheim"), "the secret is never logged");
+}
