@@ -128,19 +128,7 @@ impl Engine {
             input.ministry.as_deref(),
         );
         let name = Text::parse("name", name, 2, 200)?.into_string();
-        let mut codes = Vec::new();
-        for a in areas {
-            let code = AreaCode::parse("areas", a)?;
-            if self.focus_area(code.as_str()).is_none() {
-                return Err(EngineError::validation(
-                    "areas",
-                    format!("{} is not a known focus area", code.as_str()),
-                ));
-            }
-            codes.push(code.as_str().to_owned());
-        }
-        codes.sort();
-        codes.dedup();
+        let codes = self.known_areas("areas", areas)?;
         let ministry = match ministry.map(str::trim).filter(|m| !m.is_empty()) {
             None => None,
             Some(m) => {
@@ -172,6 +160,51 @@ impl Engine {
             ministry,
             email,
         })
+    }
+
+    /// Focus area codes as typed, checked against the reference data;
+    /// sorted, without repeats.
+    pub(crate) fn known_areas(
+        &self,
+        field: &str,
+        areas: &[String],
+    ) -> Result<Vec<String>, EngineError> {
+        let mut codes = Vec::new();
+        for a in areas {
+            let code = AreaCode::parse(field, a)?;
+            if self.focus_area(code.as_str()).is_none() {
+                return Err(EngineError::validation(
+                    field,
+                    format!("{} is not a known focus area", code.as_str()),
+                ));
+            }
+            codes.push(code.as_str().to_owned());
+        }
+        codes.sort();
+        codes.dedup();
+        Ok(codes)
+    }
+
+    /// Ministry codes as typed, checked against the reference data.
+    pub(crate) fn known_ministries(
+        &self,
+        field: &str,
+        codes: &[String],
+    ) -> Result<Vec<String>, EngineError> {
+        let mut out = Vec::new();
+        for m in codes {
+            let code = MinistryCode::parse(field, m)?;
+            if self.ministry(code.as_str()).is_none() {
+                return Err(EngineError::validation(
+                    field,
+                    format!("{} is not a known ministry", code.as_str()),
+                ));
+            }
+            out.push(code.as_str().to_owned());
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
     }
 
     /// An administrator changes a user's name, role, areas, ministry and

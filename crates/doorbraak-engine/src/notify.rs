@@ -639,28 +639,8 @@ impl Engine {
     ) -> Result<WebhookSubscription, EngineError> {
         self.require_admin(p)?;
         check_callback(url, allow_private)?;
-        let mut codes = Vec::new();
-        for a in areas {
-            let c = doorbraak_core::AreaCode::parse("input.focusAreas", a)?;
-            if self.focus_area(c.as_str()).is_none() {
-                return Err(EngineError::validation(
-                    "input.focusAreas",
-                    format!("{} is not a known focus area", c.as_str()),
-                ));
-            }
-            codes.push(c.as_str().to_owned());
-        }
-        let mut mins = Vec::new();
-        for m in ministries {
-            let c = doorbraak_core::MinistryCode::parse("input.ministries", m)?;
-            if self.ministry(c.as_str()).is_none() {
-                return Err(EngineError::validation(
-                    "input.ministries",
-                    format!("{} is not a known ministry", c.as_str()),
-                ));
-            }
-            mins.push(c.as_str().to_owned());
-        }
+        let codes = self.known_areas("input.focusAreas", areas)?;
+        let mins = self.known_ministries("input.ministries", ministries)?;
         let mut key = [0u8; 24];
         rand::rng().fill_bytes(&mut key);
         let secret = format!("whsec_{}", STANDARD.encode(key));
