@@ -14,7 +14,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use chrono::{Datelike, TimeDelta};
 use doorbraak_core::{Level, MessageKind, Principal, Role, handler_role};
-use doorbraak_store::{CaseQuery, Channel, OutboxItem, ScheduledMessage, WebhookSubscription};
+use doorbraak_store::{
+    AttemptEnd, CaseQuery, Channel, OutboxItem, ScheduledMessage, WebhookSubscription,
+};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde_json::{Value, json};
@@ -270,6 +272,24 @@ impl Engine {
         Ok(done)
     }
 
+    /// Stops trying a row, for a reason that retrying will not change.
+    async fn give_up(
+        &self,
+        item: &OutboxItem,
+        status: Option<i32>,
+        why: &str,
+        redacted: Option<&str>,
+    ) -> Result<(), EngineError> {
+        let end = AttemptEnd::Failed {
+            status,
+            error: why.to_owned(),
+        };
+        Ok(self
+            .store
+            .finish_outbox(item.id, self.now(), &end, redacted)
+            .await?)
+    }
+
     async fn deliver_one(
         &self,
         out: &Arc<dyn Outbound>,
@@ -282,77 +302,57 @@ impl Engine {
         match item.channel {
             Channel::Email => {
                 let Some(to) = &item.email else {
-                    self.store
-                        .finish_outbox(
-                            item.id,
-                            now,
-                            false,
-                            None,
-                            None,
-                            Some("the recipient has no address (any more)"),
-                            None,
-                        )
-                        .await?;
-                    return Ok(());
+                    return self
+                        .give_up(item, None, "the recipient has no address (any more)", None)
+                        .await;
                 };
                 if !out.mail_enabled() {
-                    self.store
-                        .finish_outbox(
-                            item.id,
-                            now,
-                            false,
+                    return self
+                        .give_up(
+                            item,
                             None,
-                            None,
-                            Some("e-mail is not configured (DOORBRAAK_SMTP_URL)"),
+                            "e-mail is not configured (DOORBRAAK_SMTP_URL)",
                             None,
                         )
-                        .await?;
-                    return Ok(());
+                        .await;
                 }
                 let kind = MessageKind::parse(&item.kind).unwrap_or(MessageKind::Moved);
                 let m = render(kind, &payload, &cfg.public_url);
-                // A sign-in link's secret is dropped once sent.
+                // A sign-in link's secret is dropped once sent, or once given up.
                 let redacted =
                     (kind == MessageKind::SignInLink).then_some("{\"kind\":\"SIGN_IN_LINK\"}");
-                match out.send_mail(to, &m.subject, &m.body).await {
-                    Ok(()) => {
-                        self.store
-                            .finish_outbox(item.id, now, true, None, None, None, redacted)
-                            .await?;
-                    }
+                let (end, redact) = match out.send_mail(to, &m.subject, &m.body).await {
+                    Ok(()) => (AttemptEnd::Delivered { status: None }, redacted),
                     Err(e) => {
-                        let retry = (e.retry && attempts < MAIL_ATTEMPTS).then(|| {
-                            now + backoff(cfg.backoff_base, attempts, TimeDelta::hours(1))
-                        });
                         tracing::warn!(outbox.id = item.id, attempts, error = %e.message, "sending a message failed");
-                        self.store
-                            .finish_outbox(
-                                item.id,
-                                now,
-                                false,
-                                retry,
+                        if e.retry && attempts < MAIL_ATTEMPTS {
+                            let at = now + backoff(cfg.backoff_base, attempts, TimeDelta::hours(1));
+                            (
+                                AttemptEnd::Retry {
+                                    at,
+                                    status: None,
+                                    error: e.message,
+                                },
                                 None,
-                                Some(&e.message),
-                                if retry.is_none() { redacted } else { None },
                             )
-                            .await?;
+                        } else {
+                            (
+                                AttemptEnd::Failed {
+                                    status: None,
+                                    error: e.message,
+                                },
+                                redacted,
+                            )
+                        }
                     }
-                }
+                };
+                self.store.finish_outbox(item.id, now, &end, redact).await?;
             }
             Channel::Webhook => {
                 let Some(sub) = item.subscription.as_ref().filter(|s| s.active) else {
-                    self.store
-                        .finish_outbox(
-                            item.id,
-                            now,
-                            false,
-                            None,
-                            None,
-                            Some("the subscription is inactive"),
-                            None,
-                        )
-                        .await?;
-                    return Ok(());
+                    return self
+                        .give_up(item, None, "the subscription is inactive", None)
+                        .await;
                 };
                 let body = webhook_body(&payload, &cfg.public_url);
                 let id = format!("msg_{}", item.id);
@@ -360,75 +360,49 @@ impl Engine {
                 // receiver refuse replays, and says nothing about the case.
                 let ts = chrono::Utc::now().timestamp();
                 let Some(signature) = sign(&sub.secret, &id, ts, &body) else {
-                    self.store
-                        .finish_outbox(
-                            item.id,
-                            now,
-                            false,
-                            None,
-                            None,
-                            Some("the subscription's secret is unreadable"),
-                            None,
-                        )
-                        .await?;
-                    return Ok(());
+                    return self
+                        .give_up(item, None, "the subscription's secret is unreadable", None)
+                        .await;
                 };
                 let headers = [
                     ("webhook-id", id.clone()),
                     ("webhook-timestamp", ts.to_string()),
                     ("webhook-signature", signature),
                 ];
-                match out.post_webhook(&sub.callback_url, &headers, &body).await {
-                    Ok(status) => {
-                        self.store
-                            .finish_outbox(
-                                item.id,
-                                now,
-                                true,
-                                None,
-                                Some(i32::from(status)),
-                                None,
-                                None,
-                            )
-                            .await?;
-                    }
+                let end = match out.post_webhook(&sub.callback_url, &headers, &body).await {
+                    Ok(status) => AttemptEnd::Delivered {
+                        status: Some(i32::from(status)),
+                    },
                     Err(e) if e.status == Some(410) => {
                         tracing::info!(
                             subscription.id = sub.id,
                             "the receiver answered 410 Gone: subscription disabled"
                         );
                         self.store.set_subscription_active(sub.id, false).await?;
-                        self.store
-                            .finish_outbox(
-                                item.id,
-                                now,
-                                false,
-                                None,
-                                Some(410),
-                                Some("410 Gone: the subscription was disabled"),
-                                None,
-                            )
-                            .await?;
+                        AttemptEnd::Failed {
+                            status: Some(410),
+                            error: "410 Gone: the subscription was disabled".to_owned(),
+                        }
                     }
                     Err(e) => {
-                        let within = now - item.created_at < WEBHOOK_RETRY_FOR;
-                        let retry = (e.retry && within).then(|| {
-                            now + backoff(cfg.backoff_base, attempts, TimeDelta::hours(2))
-                        });
                         tracing::warn!(outbox.id = item.id, subscription.id = sub.id, attempts, error = %e.message, "a webhook delivery failed");
-                        self.store
-                            .finish_outbox(
-                                item.id,
-                                now,
-                                false,
-                                retry,
-                                e.status.map(i32::from),
-                                Some(&e.message),
-                                None,
-                            )
-                            .await?;
+                        let status = e.status.map(i32::from);
+                        if e.retry && now - item.created_at < WEBHOOK_RETRY_FOR {
+                            let at = now + backoff(cfg.backoff_base, attempts, TimeDelta::hours(2));
+                            AttemptEnd::Retry {
+                                at,
+                                status,
+                                error: e.message,
+                            }
+                        } else {
+                            AttemptEnd::Failed {
+                                status,
+                                error: e.message,
+                            }
+                        }
                     }
-                }
+                };
+                self.store.finish_outbox(item.id, now, &end, None).await?;
             }
         }
         Ok(())

@@ -35,7 +35,9 @@ pub use cases::{CaseQuery, StoredEvent};
 pub use connect::{ACQUIRE_TIMEOUT, Backend, PoolSizes, PoolStat, SqliteSync};
 pub use feed::FeedEntry;
 pub use meetings::{AgendaItemRecord, MeetingRecord, MeetingStatus, Onward};
-pub use outbox::{Channel, DeliveryRecord, OutboxItem, ScheduledMessage, WebhookSubscription};
+pub use outbox::{
+    AttemptEnd, Channel, DeliveryRecord, OutboxItem, ScheduledMessage, WebhookSubscription,
+};
 pub use reference::{FocusAreaRow, MinistryRow};
 pub use sessions::{NewSession, SessionRecord};
 pub use users::{NewUser, UserChange, UserRecord};

@@ -51,6 +51,25 @@ pub struct OutboxItem {
     pub attempts: i32,
 }
 
+/// How one attempt at sending a row ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttemptEnd {
+    Delivered {
+        status: Option<i32>,
+    },
+    /// Try again at `at`.
+    Retry {
+        at: Timestamp,
+        status: Option<i32>,
+        error: String,
+    },
+    /// Stop trying.
+    Failed {
+        status: Option<i32>,
+        error: String,
+    },
+}
+
 /// A webhook subscription.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookSubscription {
@@ -338,35 +357,35 @@ impl Store {
         Ok(r.rows_affected == 1)
     }
 
-    /// Records how a claimed attempt ended: delivered, due again at
-    /// `retry_at`, or failed for good. `redacted` replaces the payload
+    /// Records how a claimed attempt ended. `redacted` replaces the payload
     /// (a sign-in link's secret is dropped once sent).
-    #[allow(clippy::too_many_arguments)]
     pub async fn finish_outbox(
         &self,
         id: i64,
         now: Timestamp,
-        delivered: bool,
-        retry_at: Option<Timestamp>,
-        status: Option<i32>,
-        error: Option<&str>,
+        end: &AttemptEnd,
         redacted: Option<&str>,
     ) -> Result<(), StoreError> {
         self.count();
+        let (status, error) = match end {
+            AttemptEnd::Delivered { status } => (*status, None),
+            AttemptEnd::Retry { status, error, .. } | AttemptEnd::Failed { status, error } => {
+                (*status, Some(error.chars().take(500).collect::<String>()))
+            }
+        };
         let mut u = outbox::Entity::update_many()
             .col_expr(outbox::Column::LeaseUntil, Expr::value(Option::<i64>::None))
             .col_expr(outbox::Column::LastStatus, Expr::value(status))
-            .col_expr(
-                outbox::Column::LastError,
-                Expr::value(error.map(|e| e.chars().take(500).collect::<String>())),
-            );
-        if delivered {
-            u = u.col_expr(outbox::Column::DeliveredAt, Expr::value(ms(now)));
-        } else if let Some(at) = retry_at {
-            u = u.col_expr(outbox::Column::NextAttemptAt, Expr::value(ms(at)));
-        } else {
-            u = u.col_expr(outbox::Column::FailedAt, Expr::value(ms(now)));
-        }
+            .col_expr(outbox::Column::LastError, Expr::value(error));
+        u = match end {
+            AttemptEnd::Delivered { .. } => {
+                u.col_expr(outbox::Column::DeliveredAt, Expr::value(ms(now)))
+            }
+            AttemptEnd::Retry { at, .. } => {
+                u.col_expr(outbox::Column::NextAttemptAt, Expr::value(ms(*at)))
+            }
+            AttemptEnd::Failed { .. } => u.col_expr(outbox::Column::FailedAt, Expr::value(ms(now))),
+        };
         if let Some(p) = redacted {
             u = u.col_expr(outbox::Column::Payload, Expr::value(p));
         }
