@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
-# Measures transitions against the raw database's transaction rate, in the
-# same run, on SQLite and on a throwaway PostgreSQL cluster (default,
-# durable settings). Usage: scripts/bench.sh [seconds per loop, default 5]
+# The transition benchmark: the real server (`doorbraak serve`, its own
+# process) against the raw database limit and the bare-request floor,
+# measured in the same run, on SQLite (NORMAL and FULL) and on a throwaway
+# PostgreSQL cluster (default, durable settings: synchronous_commit on).
+# Usage: scripts/bench.sh [seconds per loop, default 5] [clients, default 1,16]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${1:-5}"
-cargo build --release -q -p doorbraak-bench
-bench=target/release/doorbraak-bench
+clients="${2:-1,16}"
+cargo build --release -q -p doorbraak -p doorbraak-bench
+bench=(target/release/doorbraak-bench --seconds "$secs" --clients "$clients")
 
 echo "== SQLite (synchronous=NORMAL, the default)"
-"$bench" --seconds "$secs"
+"${bench[@]}"
+echo
 echo "== SQLite (synchronous=FULL)"
-"$bench" --seconds "$secs" --sqlite-synchronous full
+"${bench[@]}" --sqlite-synchronous full
+echo
 
 pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort | tail -n 1)
 [ -n "$pgbin" ] || { echo "PostgreSQL server binaries not found" >&2; exit 1; }
@@ -23,6 +28,6 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 stop() { "${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" stop -m fast >/dev/null 2>&1 || true; rm -rf "$dir"; }
 trap stop EXIT
 "${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
+  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
 echo "== PostgreSQL"
-"$bench" --seconds "$secs" --database-url "postgres://doorbraak@127.0.0.1:$port/postgres"
+"${bench[@]}" --pgbench "$pgbin/pgbench" --database-url "postgres://doorbraak@127.0.0.1:$port/postgres"

@@ -8,6 +8,7 @@ mod conformance;
 mod durability;
 mod errors;
 mod fuzz;
+mod generate;
 mod hostile;
 mod ladder;
 mod lists;

@@ -1,70 +1,81 @@
-//! `doorbraak-bench`: how fast is one transition, compared with the raw
-//! database limit measured in the same run on the same machine?
+//! `doorbraak-bench`: how close is the service to its database's limit?
 //!
-//! Three loops, each for `--seconds`, one client at a time (sequential):
-//! 1. **raw**: the database alone, through sqlx, doing what a transition
-//!    does in SQL: one transaction with a version-guarded `UPDATE` of a case
-//!    row and an `INSERT` of an event row;
-//! 2. **engine**: `Engine::act` (pick up, release, alternately): read, rules,
-//!    one transaction, in process;
-//! 3. **http**: the same mutations as GraphQL over HTTP to the real server.
+//! Every figure is a ratio to something measured in the same run on the
+//! same machine, because these machines are shared and noisy:
 //!
-//! It prints transitions per second, p50 and p99 latency, and the ratios
-//! engine/raw and http/raw. Run it with `cargo run --release -p
-//! doorbraak-bench -- [--seconds N] [--database-url URL]` (SQLite in a
-//! temporary directory by default).
+//! * **raw**: the database alone doing a transition's minimal transaction
+//!   (rusqlite for SQLite, pgbench for PostgreSQL; see `raw.rs`);
+//! * **floor**: the real server (`doorbraak serve`, a separate process)
+//!   answering `{ __typename }` over HTTP: what the protocol costs;
+//! * **http**: transitions (pick up, release, alternately) as GraphQL over
+//!   HTTP to that server, N clients in a closed loop;
+//! * **open**: the same transitions at a fixed arrival rate of 80% of the
+//!   best closed-loop rate, latency counted from each request's scheduled
+//!   arrival.
+//!
+//! `scripts/bench.sh` runs it on SQLite (NORMAL and FULL) and on a
+//! throwaway PostgreSQL cluster; the README explains how to read it.
 
+mod load;
+mod raw;
+mod wire;
+
+use std::path::PathBuf;
+use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use doorbraak_core::{PolicyDomain, Role, RuleScope, SubmitInput, Urgency};
-use doorbraak_engine::{CommandInput, Engine, SystemClock};
-use doorbraak_server::{AppOptions, RateLimit, Server, app};
-use doorbraak_store::Store;
-use serde_json::json;
+use doorbraak_engine::{Engine, SystemClock};
+use doorbraak_store::{Backend, SqliteSync, Store};
+use load::{Client, Run};
 
-struct Stats {
-    name: &'static str,
-    count: usize,
-    elapsed: Duration,
-    latencies: Vec<Duration>,
+struct Args {
+    seconds: u64,
+    clients: Vec<usize>,
+    url: Option<String>,
+    sync: SqliteSync,
+    server: PathBuf,
+    pgbench: String,
 }
 
-impl Stats {
-    fn rate(&self) -> f64 {
-        self.count as f64 / self.elapsed.as_secs_f64()
+fn args() -> Result<Args> {
+    let exe = std::env::current_exe()?;
+    let mut a = Args {
+        seconds: 5,
+        clients: vec![1, 16],
+        url: None,
+        sync: SqliteSync::Normal,
+        server: exe.with_file_name("doorbraak"),
+        pgbench: "pgbench".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(k) = it.next() {
+        let mut v = || it.next().with_context(|| format!("{k} wants a value"));
+        match k.as_str() {
+            "--seconds" => a.seconds = v()?.parse()?,
+            "--clients" => {
+                a.clients = v()?
+                    .split(',')
+                    .map(|s| {
+                        s.trim()
+                            .parse::<usize>()
+                            .map_err(|e| anyhow!("--clients: {e}"))
+                    })
+                    .collect::<Result<_>>()?
+            }
+            "--database-url" => a.url = Some(v()?),
+            "--sqlite-synchronous" => a.sync = v()?.parse().map_err(|e: String| anyhow!(e))?,
+            "--server" => a.server = v()?.into(),
+            "--pgbench" => a.pgbench = v()?,
+            other => bail!("unknown argument {other}"),
+        }
     }
-    fn pct(&self, q: f64) -> Duration {
-        let mut v = self.latencies.clone();
-        v.sort();
-        let i = ((q / 100.0) * v.len() as f64).ceil() as usize;
-        v.get(i.clamp(1, v.len().max(1)) - 1)
-            .copied()
-            .unwrap_or_default()
+    if a.clients.is_empty() || a.clients.contains(&0) {
+        bail!("--clients wants numbers above 0, e.g. 1,16");
     }
-}
-
-async fn timed<F, Fut>(name: &'static str, seconds: u64, mut step: F) -> Result<Stats>
-where
-    F: FnMut(usize) -> Fut,
-    Fut: std::future::Future<Output = Result<()>>,
-{
-    let start = Instant::now();
-    let mut latencies = Vec::new();
-    let mut i = 0;
-    while start.elapsed() < Duration::from_secs(seconds) {
-        let t = Instant::now();
-        step(i).await?;
-        latencies.push(t.elapsed());
-        i += 1;
-    }
-    Ok(Stats {
-        name,
-        count: i,
-        elapsed: start.elapsed(),
-        latencies,
-    })
+    Ok(a)
 }
 
 fn input(n: usize) -> SubmitInput {
@@ -84,51 +95,121 @@ fn input(n: usize) -> SubmitInput {
     }
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
-    let mut seconds = 5u64;
-    let mut url: Option<String> = None;
-    let mut sync = doorbraak_store::SqliteSync::Normal;
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--seconds" => seconds = args.next().context("--seconds N")?.parse()?,
-            "--database-url" => url = Some(args.next().context("--database-url URL")?),
-            "--sqlite-synchronous" => {
-                sync = args
-                    .next()
-                    .context("--sqlite-synchronous normal|full")?
-                    .parse()
-                    .map_err(|e: String| anyhow!(e))?
-            }
-            other => return Err(anyhow!("unknown argument {other}")),
-        }
+/// A client that moves its own case: pick up, release, pick up, …
+struct Mover {
+    conn: wire::Conn,
+    token: Arc<str>,
+    case: i64,
+    version: i32,
+}
+
+impl Client for Mover {
+    async fn step(&mut self) -> Result<()> {
+        let m = if self.version % 2 == 1 {
+            "pickUpCase"
+        } else {
+            "releaseCase"
+        };
+        let body = format!(
+            r#"{{"query":"mutation($id: ID!, $v: Int!) {{ {m}(id: $id, expectedVersion: $v) {{ version }} }}","variables":{{"id":"{}","v":{}}}}}"#,
+            self.case, self.version
+        );
+        self.conn.graphql(&self.token, &body).await?;
+        self.version += 1;
+        Ok(())
     }
-    let dir = tempfile::tempdir()?;
-    let url = url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+}
+
+/// A client that asks `{ __typename }`: the bare request.
+struct Bare {
+    conn: wire::Conn,
+    token: Arc<str>,
+}
+
+impl Client for Bare {
+    async fn step(&mut self) -> Result<()> {
+        self.conn
+            .graphql(&self.token, r#"{"query":"{ __typename }"}"#)
+            .await?;
+        Ok(())
+    }
+}
+
+/// A client of the engine in this process: no HTTP, no GraphQL.
+struct InProcess {
+    engine: Engine,
+    actor: doorbraak_core::Principal,
+    case: i64,
+    version: i32,
+}
+
+impl Client for InProcess {
+    async fn step(&mut self) -> Result<()> {
+        let cmd = if self.version % 2 == 1 {
+            doorbraak_engine::CommandInput::PickUp
+        } else {
+            doorbraak_engine::CommandInput::Release
+        };
+        self.engine
+            .act(&self.actor, self.case, self.version, cmd)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        self.version += 1;
+        Ok(())
+    }
+}
+
+struct Fixture {
+    engine: Engine,
+    principal: doorbraak_core::Principal,
+    url: String,
+    sqlite_path: Option<PathBuf>,
+    backend: Backend,
+    actor: i64,
+    token: Arc<str>,
+    /// Fresh cases at version 1, taken by the loops in turn.
+    cases: std::collections::VecDeque<i64>,
+}
+
+impl Fixture {
+    fn take(&mut self, n: usize) -> Result<Vec<i64>> {
+        if self.cases.len() < n {
+            bail!("the fixture ran out of cases");
+        }
+        Ok(self.cases.drain(..n).collect())
+    }
+}
+
+async fn fixture(a: &Args, dir: &std::path::Path, cases: usize) -> Result<Fixture> {
+    let sqlite_path = dir.join("bench.db");
+    let url = a
+        .url
+        .clone()
+        .unwrap_or_else(|| format!("sqlite://{}", sqlite_path.display()));
     let sizes = doorbraak_store::PoolSizes {
-        sqlite_sync: sync,
-        ..doorbraak_store::PoolSizes::default()
+        sqlite_sync: a.sync,
+        ..Default::default()
     };
     let store = Store::connect_with(&url, &sizes)
         .await
         .map_err(|e| anyhow!("{e}"))?;
     store.migrate().await.map_err(|e| anyhow!("{e}"))?;
-    let engine = Engine::new(store.clone(), Arc::new(SystemClock))
+    let backend = store.backend();
+    let engine = Engine::new(store, Arc::new(SystemClock))
         .await
         .map_err(|e| anyhow!("{e}"))?;
     let (prof, _) = engine
         .create_user("Bench Prof", Role::Professional, &[], None)
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    let (pb, pb_token) = engine
+    let (pb, token) = engine
         .create_user("Bench Bureau", Role::ProgrammeBureau, &["ZDO".into()], None)
         .await
         .map_err(|e| anyhow!("{e}"))?;
-    let (prof, pb) = (prof.principal(), pb.principal());
-    let mut case_ids = Vec::new();
-    for n in 0..3 {
-        case_ids.push(
+    let prof = prof.principal();
+    let mut ids = std::collections::VecDeque::new();
+    for n in 0..cases {
+        ids.push_back(
             engine
                 .submit(&prof, &input(n))
                 .await
@@ -136,150 +217,233 @@ async fn main() -> Result<()> {
                 .id,
         );
     }
-
-    // 1. The raw database: the same SQL a transition issues, nothing else.
-    let raw_case = case_ids[0];
-    let raw = match store.backend() {
-        doorbraak_store::Backend::Sqlite => {
-            use sqlx::Connection;
-            let mut c = sqlx::SqliteConnection::connect(&url).await?;
-            sqlx::query("PRAGMA journal_mode=WAL")
-                .execute(&mut c)
-                .await?;
-            let pragma = match sync {
-                doorbraak_store::SqliteSync::Normal => "PRAGMA synchronous=NORMAL",
-                doorbraak_store::SqliteSync::Full => "PRAGMA synchronous=FULL",
-            };
-            sqlx::query(pragma).execute(&mut c).await?;
-            let c = tokio::sync::Mutex::new(c);
-            timed("raw", seconds, |i| {
-                let c = &c;
-                async move {
-                    let mut c = c.lock().await;
-                    let mut tx = c.begin().await?;
-                    let version = i as i64 + 1;
-                    sqlx::query("UPDATE cases SET version = version + 1, updated_at = ? WHERE id = ? AND version = ?")
-                        .bind(i as i64)
-                        .bind(raw_case)
-                        .bind(version)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("INSERT INTO case_events (case_id, sequence, action, from_state, to_state, actor_id, actor_role, note, at, effect) VALUES (?, ?, 'PICK_UP', 'AT_PROGRAMME_BUREAU', 'AT_PROGRAMME_BUREAU', ?, 'PROGRAMME_BUREAU', NULL, ?, '{}')")
-                        .bind(raw_case)
-                        .bind(version as i32 + 1)
-                        .bind(pb.id)
-                        .bind(i as i64)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    Ok(())
-                }
-            })
-            .await?
-        }
-        doorbraak_store::Backend::Postgres => {
-            use sqlx::Connection;
-            let c = tokio::sync::Mutex::new(sqlx::PgConnection::connect(&url).await?);
-            timed("raw", seconds, |i| {
-                let c = &c;
-                async move {
-                    let mut c = c.lock().await;
-                    let mut tx = c.begin().await?;
-                    let version = i as i32 + 1;
-                    sqlx::query("UPDATE cases SET version = version + 1, updated_at = $1 WHERE id = $2 AND version = $3")
-                        .bind(i as i64)
-                        .bind(raw_case)
-                        .bind(version)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query("INSERT INTO case_events (case_id, sequence, action, from_state, to_state, actor_id, actor_role, note, at, effect) VALUES ($1, $2, 'PICK_UP', 'AT_PROGRAMME_BUREAU', 'AT_PROGRAMME_BUREAU', $3, 'PROGRAMME_BUREAU', NULL, $4, '{}')")
-                        .bind(raw_case)
-                        .bind(version + 1)
-                        .bind(pb.id)
-                        .bind(i as i64)
-                        .execute(&mut *tx)
-                        .await?;
-                    tx.commit().await?;
-                    Ok(())
-                }
-            })
-            .await?
-        }
-    };
-
-    // 2. The engine, in process: pick up and release, alternately.
-    let engine_case = case_ids[1];
-    let eng = timed("engine", seconds, |i| {
-        let (engine, pb) = (&engine, &pb);
-        async move {
-            let cmd = if i % 2 == 0 {
-                CommandInput::PickUp
-            } else {
-                CommandInput::Release
-            };
-            engine
-                .act(pb, engine_case, i as i32 + 1, cmd)
-                .await
-                .map_err(|e| anyhow!("{e}"))?;
-            Ok(())
-        }
+    Ok(Fixture {
+        engine,
+        principal: pb.principal(),
+        url,
+        sqlite_path: (backend == Backend::Sqlite).then_some(sqlite_path),
+        backend,
+        actor: pb.id,
+        token: token.into(),
+        cases: ids,
     })
-    .await?;
+}
 
-    // 3. GraphQL over HTTP, to the real server.
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let options = AppOptions {
-        rate_limit: RateLimit {
-            per_second: 1e9,
-            burst: 1e9,
-        },
-        ..AppOptions::default()
-    };
-    let server = Server::start(listener, app(engine.clone(), &options))?;
-    let endpoint = format!("http://{}/graphql", server.addr);
-    let client = reqwest::Client::new();
-    let http_case = case_ids[2];
-    let http = timed("http", seconds, |i| {
-        let (client, endpoint, token) = (&client, &endpoint, &pb_token);
-        async move {
-            let m = if i % 2 == 0 { "pickUpCase" } else { "releaseCase" };
-            let q = format!("mutation($id: ID!, $v: Int!) {{ {m}(id: $id, expectedVersion: $v) {{ version }} }}");
-            let r: serde_json::Value = client
-                .post(endpoint)
-                .bearer_auth(token)
-                .json(&json!({ "query": q, "variables": { "id": http_case.to_string(), "v": i + 1 } }))
-                .send()
-                .await?
-                .json()
-                .await?;
-            if r.get("errors").is_some() {
-                return Err(anyhow!("{r}"));
+/// `doorbraak serve` in its own process, on a free port.
+struct ServerProcess {
+    child: tokio::process::Child,
+    addr: String,
+}
+
+impl ServerProcess {
+    async fn start(a: &Args, f: &Fixture, dir: &std::path::Path) -> Result<ServerProcess> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let log = std::fs::File::create(dir.join("server.log"))?;
+        let child = tokio::process::Command::new(&a.server)
+            .arg("serve")
+            .env("DATABASE_URL", &f.url)
+            .env("DOORBRAAK_ADDR", &addr)
+            .env("DOORBRAAK_RATE_LIMIT", "1000000000")
+            .env("DOORBRAAK_RATE_BURST", "1000000000")
+            .env(
+                "DOORBRAAK_SQLITE_SYNCHRONOUS",
+                match a.sync {
+                    SqliteSync::Normal => "normal",
+                    SqliteSync::Full => "full",
+                },
+            )
+            .stdout(Stdio::null())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("cannot start {}", a.server.display()))?;
+        for _ in 0..200 {
+            if tokio::net::TcpStream::connect(&addr).await.is_ok() {
+                return Ok(ServerProcess { child, addr });
             }
-            Ok(())
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
-    })
-    .await?;
-    server.stop(Duration::from_secs(5)).await?;
+        bail!(
+            "the server did not start; see {}",
+            dir.join("server.log").display()
+        )
+    }
+}
 
+async fn movers(s: &ServerProcess, f: &mut Fixture, n: usize) -> Result<Vec<Mover>> {
+    let mut out = Vec::new();
+    for case in f.take(n)? {
+        out.push(Mover {
+            conn: wire::Conn::open(&s.addr).await?,
+            token: f.token.clone(),
+            case,
+            version: 1,
+        });
+    }
+    Ok(out)
+}
+
+fn print_runs(runs: &[Run]) {
     println!(
-        "backend: {:?}, {seconds} s per loop, one client",
-        store.backend()
+        "{:<6} {:>7} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8}",
+        "loop", "clients", "count", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms"
     );
-    println!(
-        "{:<8} {:>10} {:>10} {:>10} {:>10}",
-        "loop", "count", "per s", "p50 ms", "p99 ms"
-    );
-    for s in [&raw, &eng, &http] {
+    for r in runs {
         println!(
-            "{:<8} {:>10} {:>10.0} {:>10.3} {:>10.3}",
-            s.name,
-            s.count,
-            s.rate(),
-            s.pct(50.0).as_secs_f64() * 1e3,
-            s.pct(99.0).as_secs_f64() * 1e3
+            "{:<6} {:>7} {:>9} {:>9.0} {:>8.3} {:>8.3} {:>8.3} {:>8.3}",
+            r.name,
+            r.clients,
+            r.count,
+            r.rate(),
+            r.ms(50.0),
+            r.ms(90.0),
+            r.ms(99.0),
+            r.hist.max() as f64 / 1000.0
         );
     }
-    println!("ratio engine/raw: {:.2}", eng.rate() / raw.rate());
-    println!("ratio http/raw:   {:.2}", http.rate() / raw.rate());
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let a = args()?;
+    let dir = tempfile::tempdir()?;
+    let secs = Duration::from_secs(a.seconds);
+    let warm = Duration::from_millis(500);
+    let most = a.clients.iter().copied().max().unwrap_or(1);
+    let need = 2 * a.clients.iter().sum::<usize>() + most + 64 + 1;
+    let mut f = fixture(&a, dir.path(), need).await?;
+
+    // 1. Raw ceilings, with the server not yet running.
+    let mut raws = Vec::new();
+    match f.backend {
+        Backend::Sqlite => {
+            let path = f
+                .sqlite_path
+                .clone()
+                .ok_or_else(|| anyhow!("no SQLite path"))?;
+            let case = f.take(1)?[0];
+            let actor = f.actor;
+            let full = a.sync == SqliteSync::Full;
+            let r =
+                tokio::task::spawn_blocking(move || raw::sqlite(&path, full, case, 1, actor, secs))
+                    .await??;
+            for &n in &a.clients {
+                // One writer at a time: the single loop is the ceiling for any N.
+                raws.push(Run {
+                    clients: n,
+                    ..r.clone()
+                });
+            }
+        }
+        Backend::Postgres => {
+            for &n in &a.clients {
+                let first = f.take(n)?[0];
+                raws.push(raw::pgbench(
+                    &a.pgbench,
+                    &f.url,
+                    n,
+                    first,
+                    f.actor,
+                    secs,
+                    dir.path(),
+                )?);
+            }
+        }
+    }
+
+    // 2. The engine in this process (what HTTP and GraphQL add is the
+    //    difference to the next loop).
+    let mut engines = Vec::new();
+    for &n in &a.clients {
+        let clients = f
+            .take(n)?
+            .into_iter()
+            .map(|case| InProcess {
+                engine: f.engine.clone(),
+                actor: f.principal.clone(),
+                case,
+                version: 1,
+            })
+            .collect();
+        engines.push(load::closed("engine", clients, warm, secs).await?);
+    }
+
+    // 3. The real server: the bare-request floor, then transitions.
+    let mut server = ServerProcess::start(&a, &f, dir.path()).await?;
+    let mut floors = Vec::new();
+    let mut https = Vec::new();
+    for &n in &a.clients {
+        let mut bare = Vec::new();
+        for _ in 0..n {
+            bare.push(Bare {
+                conn: wire::Conn::open(&server.addr).await?,
+                token: f.token.clone(),
+            });
+        }
+        floors.push(load::closed("floor", bare, warm, secs).await?);
+        let m = movers(&server, &mut f, n).await?;
+        https.push(load::closed("http", m, warm, secs).await?);
+    }
+    let best = https.iter().map(Run::rate).fold(0.0, f64::max);
+    let rate = (best * 0.8).max(1.0);
+    let pool = movers(&server, &mut f, 64).await?;
+    let open = load::open("open", pool, rate, secs).await?;
+    server.child.kill().await.ok();
+
+    println!(
+        "backend: {:?}{}, {} s per loop after {} ms warm-up, server `doorbraak serve` in its own process",
+        f.backend,
+        match (f.backend, a.sync) {
+            (Backend::Sqlite, SqliteSync::Normal) => " (synchronous=NORMAL)",
+            (Backend::Sqlite, SqliteSync::Full) => " (synchronous=FULL)",
+            _ => " (synchronous_commit=on)",
+        },
+        a.seconds,
+        warm.as_millis()
+    );
+    let all: Vec<Run> = raws
+        .iter()
+        .chain(&engines)
+        .chain(&floors)
+        .chain(&https)
+        .chain([&open])
+        .cloned()
+        .collect();
+    print_runs(&all);
+    println!(
+        "open loop: {rate:.0} arrivals per second (80% of the best closed-loop rate, {best:.0}/s)"
+    );
+    println!();
+    println!("ratios (target in brackets):");
+    let target_raw = if f.backend == Backend::Postgres {
+        0.50
+    } else {
+        0.25
+    };
+    for ((raw, floor), http) in raws.iter().zip(&floors).zip(&https) {
+        println!(
+            "  {:>2} clients: http/raw {:.2} [P1/P3 at 16: >= {:.2}]   http/floor {:.2} [P3 at 16: >= 0.50]",
+            http.clients,
+            http.rate() / raw.rate(),
+            target_raw,
+            http.rate() / floor.rate()
+        );
+    }
+    if let (Some(raw1), Some(http1)) = (
+        raws.iter().find(|r| r.clients == 1),
+        https.iter().find(|r| r.clients == 1),
+    ) {
+        println!(
+            "  1 client: http p50 / raw p50 {:.2} [P2: <= 3]",
+            http1.ms(50.0) / raw1.ms(50.0)
+        );
+    }
+    println!(
+        "  open loop at 80%: p99 / p50 {:.2} [P2: <= 4]",
+        open.ms(99.0) / open.ms(50.0)
+    );
     Ok(())
 }

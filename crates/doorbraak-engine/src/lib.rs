@@ -22,6 +22,7 @@ mod demo;
 mod error;
 mod export;
 mod feed;
+mod generate;
 mod identity;
 mod meetings;
 mod notify;
@@ -36,6 +37,7 @@ pub use doorbraak_core::Role;
 pub use doorbraak_store::{DeliveryRecord, WebhookSubscription};
 pub use doorbraak_store::{PoolSizes, PoolStat, SqliteSync};
 pub use error::EngineError;
+pub use generate::GenerateReport;
 pub use identity::{AccessRequest, PendingLogin, ProvidedIdentity};
 pub use notify::{
     LINK_VALID, Message, NotifyConfig, Outbound, SendError, check_callback, is_private, render,

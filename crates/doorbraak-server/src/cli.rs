@@ -99,6 +99,19 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Fill the database with N realistic generated cases (all areas and
+    /// levels, outcomes, barriers, meetings, four years of events), written
+    /// in bulk; the same seed gives the same cases.
+    Generate {
+        /// How many cases.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        cases: u64,
+        /// Seed of the random choices.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 /// Signing in through the organisation's identity provider.
@@ -426,6 +439,27 @@ async fn run(cli: Cli) -> Result<()> {
             tracing::info!(addr = %server.addr, "doorbraak is listening: the web application on /, GraphiQL on /graphql");
             server.run_until(signal).await?;
             tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Generate { cases, seed, db } => {
+            let engine = open(&db).await?;
+            let started = std::time::Instant::now();
+            let r = engine
+                .generate(cases as usize, seed)
+                .await
+                .map_err(|e| anyhow!("cannot generate the cases: {e}"))?;
+            let secs = started.elapsed().as_secs_f64();
+            out(&format!(
+                "generated {} cases with {} events, {} barriers, {} meetings, {} agenda items and {} people in {secs:.1} s ({:.0} rows per second)",
+                r.cases,
+                r.events,
+                r.barriers,
+                r.meetings,
+                r.agenda_items,
+                r.users,
+                (r.cases + r.events + r.barriers + r.meetings + r.agenda_items) as f64
+                    / secs.max(1e-9)
+            ))?;
             Ok(())
         }
         Command::Demo { db } => {

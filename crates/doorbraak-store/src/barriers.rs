@@ -468,7 +468,20 @@ pub(crate) async fn insert_barrier(
     by: UserId,
     now: Timestamp,
 ) -> Result<i64, StoreError> {
-    let row = barrier::ActiveModel {
+    Ok(barrier::Entity::insert(new_barrier_row(new, by, now, None))
+        .exec_with_returning(txn)
+        .await?
+        .id)
+}
+
+/// The row of a new (open) barrier; `id` unset: the database assigns it.
+pub(crate) fn new_barrier_row(
+    new: &NewBarrier,
+    by: UserId,
+    now: Timestamp,
+    id: Option<i64>,
+) -> barrier::ActiveModel {
+    let mut row = barrier::ActiveModel {
         citation: Set(new.citation.clone()),
         bwb_id: Set(new.bwb_id.clone()),
         scope: Set(new.scope.as_str().to_owned()),
@@ -478,10 +491,34 @@ pub(crate) async fn insert_barrier(
         created_by: Set(by),
         ..Default::default()
     };
-    Ok(barrier::Entity::insert(row)
-        .exec_with_returning(txn)
-        .await?
-        .id)
+    if let Some(id) = id {
+        row.id = Set(id);
+    }
+    row
+}
+
+/// The columns a barrier change sets.
+pub(crate) fn barrier_change(b: &BarrierChange) -> barrier::ActiveModel {
+    let mut m = barrier::ActiveModel {
+        status: Set(b.status.as_str().to_owned()),
+        ..Default::default()
+    };
+    match b.status {
+        BarrierStatus::BreakthroughDecided => {
+            m.decision_outcome = Set(b.outcome.map(|o| o.as_str().to_owned()));
+            m.decision_note = Set(b.note.clone());
+            m.decided_at = Set(Some(ms(b.at)));
+            m.effective_from = Set(b.effective_from.map(date_text));
+            m.experiment_ends = Set(b.experiment_ends.map(date_text));
+            m.evaluation_date = Set(b.evaluation_date.map(date_text));
+        }
+        BarrierStatus::NoBreakthrough => {
+            m.decision_note = Set(b.note.clone());
+            m.refused_at = Set(Some(ms(b.at)));
+        }
+        BarrierStatus::Open | BarrierStatus::Implemented => {}
+    }
+    m
 }
 
 /// Applies a transition's follow-ups inside its transaction.
@@ -495,27 +532,8 @@ pub(crate) async fn apply_follow_ups(
     precedent: PrecedentChange,
 ) -> Result<(), StoreError> {
     if let Some(b) = barrier {
-        let mut m = barrier::ActiveModel {
-            status: Set(b.status.as_str().to_owned()),
-            ..Default::default()
-        };
-        match b.status {
-            BarrierStatus::BreakthroughDecided => {
-                m.decision_outcome = Set(b.outcome.map(|o| o.as_str().to_owned()));
-                m.decision_note = Set(b.note.clone());
-                m.decided_at = Set(Some(ms(b.at)));
-                m.effective_from = Set(b.effective_from.map(date_text));
-                m.experiment_ends = Set(b.experiment_ends.map(date_text));
-                m.evaluation_date = Set(b.evaluation_date.map(date_text));
-            }
-            BarrierStatus::NoBreakthrough => {
-                m.decision_note = Set(b.note.clone());
-                m.refused_at = Set(Some(ms(b.at)));
-            }
-            BarrierStatus::Open | BarrierStatus::Implemented => {}
-        }
         barrier::Entity::update_many()
-            .set(m)
+            .set(barrier_change(b))
             .filter(barrier::Column::Id.eq(b.id))
             .exec(txn)
             .await?;

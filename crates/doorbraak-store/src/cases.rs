@@ -59,7 +59,7 @@ fn names<T: Copy>(v: &[T], f: impl Fn(T) -> &'static str) -> Vec<String> {
     v.iter().map(|x| f(*x).to_owned()).collect()
 }
 
-fn event_row(case_id: CaseId, sequence: i32, e: &Event) -> case_event::ActiveModel {
+pub(crate) fn event_row(case_id: CaseId, sequence: i32, e: &Event) -> case_event::ActiveModel {
     case_event::ActiveModel {
         case_id: Set(case_id),
         sequence: Set(sequence),
@@ -74,6 +74,41 @@ fn event_row(case_id: CaseId, sequence: i32, e: &Event) -> case_event::ActiveMod
         meeting_id: Set(e.meeting),
         ..Default::default()
     }
+}
+
+/// The row of a submitted case at `status` (`id` unset: the database
+/// assigns it).
+pub(crate) fn case_row(
+    id: Option<CaseId>,
+    new: &NewCase,
+    reference: &str,
+    submitted_by: UserId,
+    created_at: Timestamp,
+    status: &Status,
+) -> case::ActiveModel {
+    let mut row = case::ActiveModel {
+        reference: Set(reference.to_owned()),
+        title: Set(new.title.clone()),
+        description: Set(new.description.clone()),
+        focus_area: Set(new.focus_area.as_str().to_owned()),
+        domains: Set(domains_to_text(&new.domains)),
+        rule_citation: Set(new.rule.citation.clone()),
+        rule_bwb_id: Set(new.rule.bwb_id.clone()),
+        rule_scope: Set(new.rule.scope.as_str().to_owned()),
+        rule_ministry: Set(new.rule.owning_ministry.clone()),
+        desired_action: Set(new.desired_action.clone()),
+        households_affected: Set(new.households_affected),
+        estimated_cost_cents: Set(new.estimated_cost.map(|e| e.cents())),
+        urgency: Set(new.urgency.as_str().to_owned()),
+        submitted_by: Set(submitted_by),
+        created_at: Set(ms(created_at)),
+        ..Default::default()
+    };
+    if let Some(id) = id {
+        row.id = Set(id);
+    }
+    set_status(&mut row, status);
+    row
 }
 
 /// The ids of the cases inside a reader's scope, as a subquery; `None`
@@ -128,31 +163,13 @@ impl Store {
         let txn = self.write.begin().await?;
         let seq = next_reference(&txn, new.focus_area.as_str(), year).await?;
         let reference = CaseReference::new(&new.focus_area, year, seq);
-        let mut row = case::ActiveModel {
-            reference: Set(reference.as_str().to_owned()),
-            title: Set(new.title.clone()),
-            description: Set(new.description.clone()),
-            focus_area: Set(new.focus_area.as_str().to_owned()),
-            domains: Set(domains_to_text(&new.domains)),
-            rule_citation: Set(new.rule.citation.clone()),
-            rule_bwb_id: Set(new.rule.bwb_id.clone()),
-            rule_scope: Set(new.rule.scope.as_str().to_owned()),
-            rule_ministry: Set(new.rule.owning_ministry.clone()),
-            desired_action: Set(new.desired_action.clone()),
-            households_affected: Set(new.households_affected),
-            estimated_cost_cents: Set(new.estimated_cost.map(|e| e.cents())),
-            urgency: Set(new.urgency.as_str().to_owned()),
-            submitted_by: Set(submitted_by),
-            created_at: Set(ms(now)),
-            ..Default::default()
-        };
-        set_status(&mut row, &status);
+        let row = case_row(None, new, reference.as_str(), submitted_by, now, &status);
         let inserted = case::Entity::insert(row).exec_with_returning(&txn).await?;
         case_event::Entity::insert(event_row(inserted.id, status.version, event))
             .exec_without_returning(&txn)
             .await?;
         let case = case_from_row(inserted)?;
-        crate::outbox::enqueue_case(&txn, &case, event).await?;
+        crate::outbox::enqueue_case(&txn, self.hook_cache(), &case, event).await?;
         crate::feed::notify(&txn, self.backend).await?;
         txn.commit().await?;
         Ok(case)
@@ -168,7 +185,7 @@ impl Store {
         let (event, follow) = (&decision.event, &decision.follow_up);
         self.count();
         let txn = self.write.begin().await?;
-        let after = match write_transition(&txn, before, event).await {
+        let after = match write_transition(&txn, self.hook_cache(), before, event).await {
             Ok(after) => after,
             Err(e) => {
                 txn.rollback().await?;
@@ -210,7 +227,7 @@ impl Store {
             Err(nb) => crate::barriers::insert_barrier(&txn, nb, by, at).await?,
         };
         let event = event(id);
-        let after = match write_transition(&txn, before, &event).await {
+        let after = match write_transition(&txn, self.hook_cache(), before, &event).await {
             Ok(after) => after,
             Err(e) => {
                 txn.rollback().await?;
@@ -379,6 +396,7 @@ impl Store {
 /// version conflict (the caller rolls back).
 async fn write_transition(
     txn: &sea_orm::DatabaseTransaction,
+    hooks: Option<&crate::outbox::SubscriptionCache>,
     before: &Case,
     event: &Event,
 ) -> Result<Status, StoreError> {
@@ -397,7 +415,7 @@ async fn write_transition(
     case_event::Entity::insert(event_row(before.id, after.version, event))
         .exec_without_returning(txn)
         .await?;
-    crate::outbox::enqueue(txn, before.id, &before.facts, &after, event).await?;
+    crate::outbox::enqueue(txn, hooks, before.id, &before.facts, &after, event).await?;
     Ok(after)
 }
 

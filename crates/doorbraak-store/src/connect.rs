@@ -100,7 +100,10 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            // A local file cannot drop a connection, so no ping before each
+            // use (sqlx's default costs a round trip to the worker thread).
             let writer = SqlitePoolOptions::new()
+                .test_before_acquire(false)
                 .max_connections(1)
                 .min_connections(1)
                 .acquire_timeout(Duration::from_secs(5))
@@ -112,6 +115,7 @@ impl Store {
                 write.clone()
             } else {
                 let readers = SqlitePoolOptions::new()
+                    .test_before_acquire(false)
                     .max_connections(sizes.sqlite_readers.max(1))
                     .acquire_timeout(Duration::from_secs(5))
                     .connect_with(opts)
@@ -127,6 +131,7 @@ impl Store {
                 backend: Backend::Sqlite,
                 calls: Default::default(),
                 listen_url: None,
+                hooks: Default::default(),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)
@@ -144,6 +149,7 @@ impl Store {
                 backend: Backend::Postgres,
                 calls: Default::default(),
                 listen_url: Some(url.to_owned()),
+                hooks: Default::default(),
             })
         } else {
             Err(StoreError::Config(

@@ -16,6 +16,7 @@
 //! - timestamps are integer milliseconds (UTC) and money integer cents.
 
 mod barriers;
+mod bulk;
 mod cases;
 mod connect;
 mod convert;
@@ -31,6 +32,7 @@ pub use barriers::{
     BarrierChange, BarrierQuery, BarrierRecord, BarrierScope, LinkedCase, LinkedTitle, NewBarrier,
     PrecedentChange, PrecedentHit, StatRow,
 };
+pub use bulk::{GeneratedBarrier, GeneratedCase, GeneratedItem, GeneratedMeeting, NextIds};
 pub use cases::{CaseQuery, StoredEvent};
 pub use connect::{ACQUIRE_TIMEOUT, Backend, PoolSizes, PoolStat, SqliteSync};
 pub use feed::FeedEntry;
@@ -108,6 +110,9 @@ pub struct Store {
     calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// PostgreSQL only: where to LISTEN for changes made by other instances.
     listen_url: Option<String>,
+    /// SQLite only: the webhook subscriptions, read once instead of in
+    /// every transition (see [`outbox::SubscriptionCache`]).
+    hooks: outbox::SubscriptionCache,
 }
 
 impl Store {

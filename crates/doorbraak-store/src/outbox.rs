@@ -179,8 +179,60 @@ async fn recipients(
 }
 
 /// Writes the outbox rows of one event, inside its transaction.
+/// The webhook subscriptions, kept in memory on SQLite, where this process
+/// is the only one that changes them (PostgreSQL, with several instances,
+/// reads them in each transaction). Every change in this process bumps the
+/// generation and empties the cache; a list read in a transaction is kept
+/// only if no change came in between, so a stale list is never kept.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SubscriptionCache {
+    inner: std::sync::Arc<std::sync::Mutex<(u64, Option<Vec<webhook_subscription::Model>>)>>,
+}
+
+impl SubscriptionCache {
+    fn get(&self) -> (u64, Option<Vec<webhook_subscription::Model>>) {
+        match self.inner.lock() {
+            Ok(g) => (g.0, g.1.clone()),
+            Err(_) => (u64::MAX, None),
+        }
+    }
+    fn keep(&self, generation: u64, subs: Vec<webhook_subscription::Model>) {
+        if let Ok(mut g) = self.inner.lock()
+            && g.0 == generation
+        {
+            g.1 = Some(subs);
+        }
+    }
+    fn changed(&self) {
+        if let Ok(mut g) = self.inner.lock() {
+            g.0 = g.0.wrapping_add(1);
+            g.1 = None;
+        }
+    }
+}
+
+/// The active subscriptions, from the cache when there is one.
+async fn active_subscriptions(
+    txn: &DatabaseTransaction,
+    cache: Option<&SubscriptionCache>,
+) -> Result<Vec<webhook_subscription::Model>, StoreError> {
+    let (generation, cached) = cache.map(SubscriptionCache::get).unwrap_or((0, None));
+    if let Some(subs) = cached {
+        return Ok(subs);
+    }
+    let subs = webhook_subscription::Entity::find()
+        .filter(webhook_subscription::Column::Active.eq(true))
+        .all(txn)
+        .await?;
+    if let Some(c) = cache {
+        c.keep(generation, subs.clone());
+    }
+    Ok(subs)
+}
+
 pub(crate) async fn enqueue(
     txn: &DatabaseTransaction,
+    cache: Option<&SubscriptionCache>,
     case_id: i64,
     facts: &CaseFacts,
     after: &doorbraak_core::Status,
@@ -218,11 +270,7 @@ pub(crate) async fn enqueue(
             });
         }
     }
-    let subs = webhook_subscription::Entity::find()
-        .filter(webhook_subscription::Column::Active.eq(true))
-        .all(txn)
-        .await?;
-    for s in subs {
+    for s in active_subscriptions(txn, cache).await? {
         let areas = words(&s.focus_areas);
         let ministries = words(&s.ministries);
         let area_ok = areas.is_empty() || areas.contains(&facts.focus_area);
@@ -257,13 +305,19 @@ pub(crate) async fn enqueue(
 /// [`enqueue`] for a case as stored.
 pub(crate) async fn enqueue_case(
     txn: &DatabaseTransaction,
+    cache: Option<&SubscriptionCache>,
     case: &Case,
     event: &Event,
 ) -> Result<(), StoreError> {
-    enqueue(txn, case.id, &case.facts, &case.status, event).await
+    enqueue(txn, cache, case.id, &case.facts, &case.status, event).await
 }
 
 impl Store {
+    /// The subscription cache, on SQLite only.
+    pub(crate) fn hook_cache(&self) -> Option<&SubscriptionCache> {
+        (self.backend == crate::Backend::Sqlite).then_some(&self.hooks)
+    }
+
     /// Up to `limit` rows due at `now` that no worker holds.
     pub async fn due_outbox(
         &self,
@@ -558,6 +612,7 @@ impl Store {
         })
         .exec_with_returning(&self.write)
         .await?;
+        self.hooks.changed();
         subscription(m)
     }
 
@@ -579,6 +634,7 @@ impl Store {
             .filter(webhook_subscription::Column::Id.eq(id))
             .exec(&self.write)
             .await?;
+        self.hooks.changed();
         Ok(r.rows_affected == 1)
     }
 
@@ -587,6 +643,7 @@ impl Store {
         let r = webhook_subscription::Entity::delete_by_id(id)
             .exec(&self.write)
             .await?;
+        self.hooks.changed();
         Ok(r.rows_affected == 1)
     }
 

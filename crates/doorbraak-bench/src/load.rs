@@ -1,0 +1,145 @@
+//! Load loops: N clients in a closed loop, or a fixed arrival rate (open
+//! loop), with latencies in an HDR histogram (microseconds).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, anyhow};
+use hdrhistogram::Histogram;
+
+/// What one loop measured.
+#[derive(Clone)]
+pub struct Run {
+    pub name: String,
+    pub clients: usize,
+    pub count: u64,
+    pub elapsed: Duration,
+    pub hist: Histogram<u64>,
+}
+
+/// 1 µs to 100 s, three significant digits.
+pub fn histogram() -> Result<Histogram<u64>> {
+    Histogram::new_with_bounds(1, 100_000_000, 3).map_err(|e| anyhow!("{e:?}"))
+}
+
+impl Run {
+    pub fn new(name: &str, clients: usize) -> Result<Run> {
+        Ok(Run {
+            name: name.to_owned(),
+            clients,
+            count: 0,
+            elapsed: Duration::ZERO,
+            hist: histogram()?,
+        })
+    }
+    pub fn rate(&self) -> f64 {
+        self.count as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+    /// The latency at quantile `q` (0–100), in milliseconds.
+    pub fn ms(&self, q: f64) -> f64 {
+        self.hist.value_at_quantile(q / 100.0) as f64 / 1000.0
+    }
+    pub fn record(&mut self, d: Duration) {
+        let us = (d.as_micros() as u64).max(1);
+        let _ = self.hist.record(us.min(self.hist.high()));
+    }
+}
+
+/// One simulated client: it owns its connection and whatever it moves.
+pub trait Client: Send + 'static {
+    fn step(&mut self) -> impl Future<Output = Result<()>> + Send;
+}
+
+/// `clients.len()` clients, each in a loop for `warm` (not recorded) and
+/// then `secs`.
+pub async fn closed<C: Client>(
+    name: &str,
+    clients: Vec<C>,
+    warm: Duration,
+    secs: Duration,
+) -> Result<Run> {
+    let n = clients.len();
+    let start = Instant::now() + warm;
+    let end = start + secs;
+    let mut tasks = Vec::new();
+    for mut c in clients {
+        let name = name.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let mut run = Run::new(&name, 1)?;
+            loop {
+                let t = Instant::now();
+                if t >= end {
+                    break;
+                }
+                c.step().await?;
+                if t >= start {
+                    run.record(t.elapsed());
+                    run.count += 1;
+                }
+            }
+            Ok::<_, anyhow::Error>(run)
+        }));
+    }
+    let mut total = Run::new(name, n)?;
+    for t in tasks {
+        let r = t.await.map_err(|e| anyhow!("a client failed: {e}"))??;
+        total.count += r.count;
+        total.hist.add(&r.hist).map_err(|e| anyhow!("{e:?}"))?;
+    }
+    total.elapsed = secs;
+    Ok(total)
+}
+
+/// Requests arrive at `rate` per second for `secs`, whatever the answers
+/// do (an open loop). A request takes a client from `pool`, waiting when
+/// all are busy; its latency counts from its scheduled arrival, so a slow
+/// server cannot hide its queue (no coordinated omission).
+pub async fn open<C: Client>(name: &str, pool: Vec<C>, rate: f64, secs: Duration) -> Result<Run> {
+    let size = pool.len();
+    let (tx, rx) = tokio::sync::mpsc::channel::<C>(size.max(1));
+    for c in pool {
+        tx.send(c).await.map_err(|_| anyhow!("the pool closed"))?;
+    }
+    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Result<Duration>>();
+    let start = Instant::now() + Duration::from_millis(100);
+    let total = (rate * secs.as_secs_f64()).round() as u64;
+    let spacing = 1.0 / rate;
+    let scheduler = {
+        let (tx, rx, done_tx) = (tx.clone(), rx.clone(), done_tx.clone());
+        tokio::spawn(async move {
+            for i in 0..total {
+                let at = start + Duration::from_secs_f64(i as f64 * spacing);
+                tokio::time::sleep_until(at.into()).await;
+                let (tx, rx, done_tx) = (tx.clone(), rx.clone(), done_tx.clone());
+                tokio::spawn(async move {
+                    let c = rx.lock().await.recv().await;
+                    let result = match c {
+                        Some(mut c) => {
+                            let r = c.step().await;
+                            let _ = tx.send(c).await;
+                            r.map(|()| at.elapsed())
+                        }
+                        None => Err(anyhow!("the pool closed")),
+                    };
+                    let _ = done_tx.send(result);
+                });
+            }
+        })
+    };
+    drop(done_tx);
+    scheduler.await.map_err(|e| anyhow!("{e}"))?;
+    let mut run = Run::new(name, size)?;
+    while run.count < total {
+        match done_rx.recv().await {
+            Some(r) => {
+                run.record(r?);
+                run.count += 1;
+            }
+            None => break,
+        }
+    }
+    run.elapsed = secs;
+    Ok(run)
+}

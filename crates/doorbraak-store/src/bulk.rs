@@ -1,0 +1,323 @@
+//! Bulk writing for `doorbraak generate`: rows the engine's simulation made
+//! (cases with their events, barriers, meetings and agenda items), written
+//! in large multi-row `INSERT`s inside few transactions, with the ids the
+//! simulation gave them. The rows are built by the same functions the
+//! one-at-a-time paths use (`case_row`, `event_row`, `barrier_change`), so
+//! a generated row is the row a transition would have written.
+//!
+//! No outbox rows are written: the past is not announced.
+
+use doorbraak_core::{
+    BarrierChange, CaseId, Event, EventAction, Level, NewCase, Status, Timestamp, UserId,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, Iterable,
+    Statement, TransactionTrait,
+};
+
+use crate::barriers::{NewBarrier, barrier_change};
+use crate::cases::{case_row, event_row};
+use crate::convert::ms;
+use crate::entity::{agenda_item, barrier, case, case_event, meeting};
+use crate::{Backend, Store, StoreError};
+
+/// A generated case: what was submitted, and where its events left it.
+#[derive(Debug, Clone)]
+pub struct GeneratedCase {
+    pub id: CaseId,
+    pub new: NewCase,
+    pub reference: String,
+    pub submitted_by: UserId,
+    pub created_at: Timestamp,
+    pub status: Status,
+    /// Its log, oldest first (sequence 1, 2, …).
+    pub events: Vec<Event>,
+    /// The case is resolved: its citation and explanation are indexed.
+    pub precedent: bool,
+}
+
+/// A barrier the simulation created (on a case's first link to it).
+#[derive(Debug, Clone)]
+pub struct GeneratedBarrier {
+    pub id: i64,
+    pub new: NewBarrier,
+    pub created_by: UserId,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct GeneratedMeeting {
+    pub id: i64,
+    pub level: Level,
+    pub area: Option<String>,
+    pub scheduled_at: Timestamp,
+    pub created_by: UserId,
+    pub closed_at: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GeneratedItem {
+    pub id: i64,
+    pub meeting: i64,
+    pub case: CaseId,
+    pub added_at: Timestamp,
+    /// The decision taken on it: action, note, when.
+    pub decision: Option<(EventAction, Option<String>, Timestamp)>,
+}
+
+/// The first free id of each table the simulation assigns ids in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NextIds {
+    pub case: i64,
+    pub barrier: i64,
+    pub meeting: i64,
+    pub item: i64,
+}
+
+/// Rows per `INSERT`: well under SQLite's 32,766 and PostgreSQL's 65,535
+/// bound parameters for the widest table (cases, 33 columns).
+const CHUNK: usize = 400;
+
+async fn insert_chunks<E, A, C>(db: &C, rows: Vec<A>) -> Result<(), StoreError>
+where
+    E: EntityTrait,
+    A: ActiveModelTrait<Entity = E> + Send,
+    C: ConnectionTrait,
+{
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(CHUNK).collect();
+        E::insert_many(chunk).exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
+async fn max_id<E: EntityTrait>(store: &Store, col: E::Column) -> Result<i64, StoreError> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let v: Option<Option<i64>> = E::find()
+        .select_only()
+        .column_as(Expr::col(col).max(), "m")
+        .into_tuple()
+        .one(&store.write)
+        .await?;
+    Ok(v.flatten().unwrap_or(0))
+}
+
+impl Store {
+    /// The first free ids, for a simulation that assigns its own.
+    pub async fn next_ids(&self) -> Result<NextIds, StoreError> {
+        Ok(NextIds {
+            case: max_id::<case::Entity>(self, case::Column::Id).await? + 1,
+            barrier: max_id::<barrier::Entity>(self, barrier::Column::Id).await? + 1,
+            meeting: max_id::<meeting::Entity>(self, meeting::Column::Id).await? + 1,
+            item: max_id::<agenda_item::Entity>(self, agenda_item::Column::Id).await? + 1,
+        })
+    }
+
+    /// The last reference number of an area in a year (0 for none).
+    pub async fn reference_counter(&self, area: &str, year: i32) -> Result<i64, StoreError> {
+        let row = self
+            .write
+            .query_one_raw(Statement::from_sql_and_values(
+                self.write.get_database_backend(),
+                match self.backend {
+                    Backend::Sqlite => {
+                        "SELECT last FROM reference_counters WHERE area_code = ? AND year = ?"
+                    }
+                    Backend::Postgres => {
+                        "SELECT last FROM reference_counters WHERE area_code = $1 AND year = $2"
+                    }
+                },
+                [area.into(), year.into()],
+            ))
+            .await?;
+        Ok(match row {
+            Some(r) => r
+                .try_get::<i64>("", "last")
+                .map_err(|e| StoreError::Corrupt(format!("{e:?}")))?,
+            None => 0,
+        })
+    }
+
+    /// Writes meetings, in one transaction.
+    pub async fn write_generated_meetings(
+        &self,
+        meetings: &[GeneratedMeeting],
+    ) -> Result<(), StoreError> {
+        let txn = self.write.begin().await?;
+        let rows: Vec<meeting::ActiveModel> = meetings
+            .iter()
+            .map(|m| meeting::ActiveModel {
+                id: Set(m.id),
+                level: Set(m.level.as_str().to_owned()),
+                focus_area: Set(m.area.clone()),
+                scheduled_at: Set(ms(m.scheduled_at)),
+                status: Set(if m.closed_at.is_some() {
+                    "CLOSED"
+                } else {
+                    "OPEN"
+                }
+                .to_owned()),
+                created_by: Set(m.created_by),
+                closed_at: Set(m.closed_at.map(ms)),
+            })
+            .collect();
+        insert_chunks(&txn, rows).await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Writes a batch in one transaction: new barriers first, then cases,
+    /// their events, their agenda items and their precedent entries.
+    pub async fn write_generated(
+        &self,
+        barriers: &[GeneratedBarrier],
+        cases: &[GeneratedCase],
+        items: &[GeneratedItem],
+    ) -> Result<(), StoreError> {
+        let txn = self.write.begin().await?;
+        let rows: Vec<barrier::ActiveModel> = barriers
+            .iter()
+            .map(|b| {
+                crate::barriers::new_barrier_row(&b.new, b.created_by, b.created_at, Some(b.id))
+            })
+            .collect();
+        insert_chunks(&txn, rows).await?;
+        let rows: Vec<case::ActiveModel> = cases
+            .iter()
+            .map(|c| {
+                case_row(
+                    Some(c.id),
+                    &c.new,
+                    &c.reference,
+                    c.submitted_by,
+                    c.created_at,
+                    &c.status,
+                )
+            })
+            .collect();
+        insert_chunks(&txn, rows).await?;
+        let rows: Vec<case_event::ActiveModel> = cases
+            .iter()
+            .flat_map(|c| {
+                c.events
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, e)| event_row(c.id, i as i32 + 1, e))
+            })
+            .collect();
+        insert_chunks(&txn, rows).await?;
+        let rows: Vec<agenda_item::ActiveModel> = items
+            .iter()
+            .map(|i| agenda_item::ActiveModel {
+                id: Set(i.id),
+                meeting_id: Set(i.meeting),
+                case_id: Set(i.case),
+                added_at: Set(ms(i.added_at)),
+                carried_from: Set(None),
+                carried_to: Set(None),
+                moved_on: Set(false),
+                decision: Set(i.decision.as_ref().map(|d| d.0.as_str().to_owned())),
+                note: Set(i.decision.as_ref().and_then(|d| d.1.clone())),
+                decided_at: Set(i.decision.as_ref().map(|d| ms(d.2))),
+            })
+            .collect();
+        insert_chunks(&txn, rows).await?;
+        if self.backend == Backend::Sqlite {
+            for chunk in cases
+                .iter()
+                .filter(|c| c.precedent)
+                .collect::<Vec<_>>()
+                .chunks(CHUNK)
+            {
+                let mut sql = String::from(
+                    "INSERT OR REPLACE INTO precedents_fts(rowid, citation, explanation) VALUES ",
+                );
+                let mut values: Vec<sea_orm::Value> = Vec::new();
+                for (n, c) in chunk.iter().enumerate() {
+                    sql.push_str(if n == 0 { "(?, ?, ?)" } else { ", (?, ?, ?)" });
+                    values.push(c.id.into());
+                    values.push(c.new.rule.citation.clone().into());
+                    values.push(
+                        c.status
+                            .resolution
+                            .as_ref()
+                            .map(|r| r.explanation.clone())
+                            .unwrap_or_default()
+                            .into(),
+                    );
+                }
+                txn.execute_raw(Statement::from_sql_and_values(
+                    txn.get_database_backend(),
+                    sql,
+                    values,
+                ))
+                .await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// The end of a generation: each barrier's changes applied in order,
+    /// the reference counters raised, PostgreSQL's id sequences moved past
+    /// the ids the simulation used.
+    pub async fn finish_generated(
+        &self,
+        changes: &[BarrierChange],
+        counters: &[(String, i32, i64)],
+    ) -> Result<(), StoreError> {
+        let txn = self.write.begin().await?;
+        let mut by_id: std::collections::BTreeMap<i64, barrier::ActiveModel> = Default::default();
+        for c in changes {
+            let change = barrier_change(c);
+            let m = match by_id.entry(c.id) {
+                std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    let Some(found) = barrier::Entity::find_by_id(c.id).one(&txn).await? else {
+                        return Err(StoreError::Corrupt(format!("no barrier {}", c.id)));
+                    };
+                    v.insert(found.into_active_model())
+                }
+            };
+            for col in barrier::Column::iter() {
+                if let sea_orm::ActiveValue::Set(v) = change.get(col) {
+                    m.set(col, v);
+                }
+            }
+        }
+        for (_, m) in by_id {
+            m.update(&txn).await?;
+        }
+        let db = txn.get_database_backend();
+        for (area, year, last) in counters {
+            let sql = match self.backend {
+                Backend::Sqlite => {
+                    "INSERT INTO reference_counters (area_code, year, last) VALUES (?, ?, ?) \
+                     ON CONFLICT (area_code, year) DO UPDATE SET last = MAX(last, excluded.last)"
+                }
+                Backend::Postgres => {
+                    "INSERT INTO reference_counters (area_code, year, last) VALUES ($1, $2, $3) \
+                     ON CONFLICT (area_code, year) DO UPDATE SET last = GREATEST(reference_counters.last, excluded.last)"
+                }
+            };
+            txn.execute_raw(Statement::from_sql_and_values(
+                db,
+                sql,
+                [area.clone().into(), (*year).into(), (*last).into()],
+            ))
+            .await?;
+        }
+        if self.backend == Backend::Postgres {
+            for table in ["cases", "barriers", "meetings", "agenda_items"] {
+                txn.execute_unprepared(&format!(
+                    "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                ))
+                .await?;
+            }
+        }
+        txn.commit().await?;
+        Ok(())
+    }
+}
