@@ -15,6 +15,7 @@ mod m20261201_000003_agenda_moved_on;
 mod m20261201_000004_sessions_email;
 mod m20261201_000005_outbox;
 mod m20261201_000006_identities;
+mod m20261202_000007_open_cases;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000004_sessions_email::Migration),
             Box::new(m20261201_000005_outbox::Migration),
             Box::new(m20261201_000006_identities::Migration),
+            Box::new(m20261202_000007_open_cases::Migration),
         ]
     }
 }

@@ -497,3 +497,67 @@ fn openid_settings_are_checked_at_start_up() {
     );
     assert!(!log.contains("geheim"), "the secret is never logged");
 }
+
+/// `doorbraak generate`: the command writes the cases it reports; a count
+/// of zero is refused before anything is written.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn generate_writes_the_cases_it_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let states = |db: &str| {
+        let out = Command::new(BIN)
+            .args(["generate", "--cases", "300", "--seed", "5"])
+            .env("DATABASE_URL", format!("sqlite://{db}"))
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(stdout.starts_with("generated 300 cases with "), "{stdout}");
+        let c = rusqlite_like_count(&dir.path().join(db));
+        (stdout.split(" in ").next().unwrap().to_owned(), c)
+    };
+    let (said, rows) = states("a.db");
+    assert_eq!(rows.0, 300);
+    assert!(
+        said.contains(&format!("with {} events", rows.1)),
+        "{said} {rows:?}"
+    );
+    assert!(rows.2 > 30, "{rows:?}");
+    let out = Command::new(BIN)
+        .args(["generate", "--cases", "0"])
+        .env("DATABASE_URL", "sqlite://c.db")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        !dir.path().join("c.db").exists()
+            || std::fs::metadata(dir.path().join("c.db")).unwrap().len() == 0
+    );
+}
+
+/// (cases, events, resolved) of a generated file.
+fn rusqlite_like_count(path: &std::path::Path) -> (i64, i64, i64) {
+    let rt = tokio::runtime::Handle::current();
+    let url = format!("sqlite://{}", path.display());
+    tokio::task::block_in_place(|| {
+        rt.block_on(async {
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            let one = async |sql: &'static str| -> i64 {
+                let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.unwrap();
+                n
+            };
+            let r = (
+                one("SELECT COUNT(*) FROM cases").await,
+                one("SELECT COUNT(*) FROM case_events").await,
+                one("SELECT COUNT(*) FROM cases WHERE state = 'RESOLVED'").await,
+            );
+            pool.close().await;
+            r
+        })
+    })
+}

@@ -142,4 +142,32 @@ async fn generated_cases_replay_to_their_state(db: Db) {
     );
 }
 
+/// The same seed at the same moment gives the same history.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_seed_gives_the_same_cases() {
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let app = TestApp::spawn(Db::Sqlite).await;
+        app.engine.generate(300, 11).await.unwrap();
+        let store = Store::connect(&app.db_url).await.unwrap();
+        let ids: Vec<i64> = (1..=300).collect();
+        let cases: Vec<(String, String, i32)> = store
+            .cases_by_ids(&ids)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| {
+                (
+                    c.facts.reference,
+                    c.status.state.as_str().to_owned(),
+                    c.status.version,
+                )
+            })
+            .collect();
+        seen.push(cases);
+    }
+    assert_eq!(seen[0].len(), 300);
+    assert_eq!(seen[0], seen[1]);
+}
+
 both!(generated_cases_replay_to_their_state);

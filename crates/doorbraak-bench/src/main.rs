@@ -18,6 +18,7 @@
 
 mod load;
 mod raw;
+mod scale;
 mod wire;
 
 use std::path::PathBuf;
@@ -32,6 +33,8 @@ use doorbraak_store::{Backend, SqliteSync, Store};
 use load::{Client, Run};
 
 struct Args {
+    /// `scale --cases 10000,1000000`: the read benchmark instead.
+    scale: Option<Vec<usize>>,
     seconds: u64,
     clients: Vec<usize>,
     url: Option<String>,
@@ -43,6 +46,7 @@ struct Args {
 fn args() -> Result<Args> {
     let exe = std::env::current_exe()?;
     let mut a = Args {
+        scale: None,
         seconds: 5,
         clients: vec![1, 16],
         url: None,
@@ -50,7 +54,11 @@ fn args() -> Result<Args> {
         server: exe.with_file_name("doorbraak"),
         pgbench: "pgbench".into(),
     };
-    let mut it = std::env::args().skip(1);
+    let mut it = std::env::args().skip(1).peekable();
+    if it.peek().map(String::as_str) == Some("scale") {
+        it.next();
+        a.scale = Some(vec![10_000, 1_000_000]);
+    }
     while let Some(k) = it.next() {
         let mut v = || it.next().with_context(|| format!("{k} wants a value"));
         match k.as_str() {
@@ -69,6 +77,17 @@ fn args() -> Result<Args> {
             "--sqlite-synchronous" => a.sync = v()?.parse().map_err(|e: String| anyhow!(e))?,
             "--server" => a.server = v()?.into(),
             "--pgbench" => a.pgbench = v()?,
+            "--cases" if a.scale.is_some() => {
+                a.scale = Some(
+                    v()?.split(',')
+                        .map(|s| {
+                            s.trim()
+                                .parse::<usize>()
+                                .map_err(|e| anyhow!("--cases: {e}"))
+                        })
+                        .collect::<Result<_>>()?,
+                )
+            }
             other => bail!("unknown argument {other}"),
         }
     }
@@ -236,7 +255,7 @@ struct ServerProcess {
 }
 
 impl ServerProcess {
-    async fn start(a: &Args, f: &Fixture, dir: &std::path::Path) -> Result<ServerProcess> {
+    async fn start(a: &Args, url: &str, dir: &std::path::Path) -> Result<ServerProcess> {
         let port = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
@@ -244,7 +263,7 @@ impl ServerProcess {
         let log = std::fs::File::create(dir.join("server.log"))?;
         let child = tokio::process::Command::new(&a.server)
             .arg("serve")
-            .env("DATABASE_URL", &f.url)
+            .env("DATABASE_URL", url)
             .env("DOORBRAAK_ADDR", &addr)
             .env("DOORBRAAK_RATE_LIMIT", "1000000000")
             .env("DOORBRAAK_RATE_BURST", "1000000000")
@@ -309,6 +328,9 @@ fn print_runs(runs: &[Run]) {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
     let a = args()?;
+    if let Some(sizes) = &a.scale {
+        return scale::run(&a, sizes).await;
+    }
     let dir = tempfile::tempdir()?;
     let secs = Duration::from_secs(a.seconds);
     let warm = Duration::from_millis(500);
@@ -372,7 +394,7 @@ async fn main() -> Result<()> {
     }
 
     // 3. The real server: the bare-request floor, then transitions.
-    let mut server = ServerProcess::start(&a, &f, dir.path()).await?;
+    let mut server = ServerProcess::start(&a, &f.url, dir.path()).await?;
     let mut floors = Vec::new();
     let mut https = Vec::new();
     for &n in &a.clients {

@@ -224,7 +224,9 @@ impl Engine {
         for (i, t) in submitted.iter().enumerate() {
             heap.push(Reverse((*t, i)));
         }
-        let mut sims: HashMap<usize, Sim> = HashMap::new();
+        // The cases in flight, by submission index (taken out while they step).
+        let mut sims: Vec<Option<Sim>> = Vec::new();
+        sims.resize_with(cases, || None);
         let mut counters: BTreeMap<(String, i32), i64> = BTreeMap::new();
         let mut barrier_ids: HashMap<String, i64> = HashMap::new();
         let mut barrier_status: HashMap<i64, BarrierStatus> = HashMap::new();
@@ -235,7 +237,7 @@ impl Engine {
         while let Some(Reverse((at_ms, idx))) = heap.pop() {
             let at = chrono::DateTime::from_timestamp_millis(at_ms)
                 .ok_or_else(|| EngineError::Internal("a time out of range".into()))?;
-            let mut sim = match sims.remove(&idx) {
+            let mut sim = match sims[idx].take() {
                 Some(s) => s,
                 None => {
                     let area = pick(&mut rng, &areas).clone();
@@ -286,7 +288,7 @@ impl Engine {
                     let next = at + days(&mut rng, 0.05, 2.0);
                     if next < now {
                         heap.push(Reverse((ms(next), idx)));
-                        sims.insert(idx, sim);
+                        sims[idx] = Some(sim);
                     } else {
                         finished.push(sim);
                     }
@@ -312,7 +314,7 @@ impl Engine {
             match next {
                 Some(t) if t < now => {
                     heap.push(Reverse((ms(t), idx)));
-                    sims.insert(idx, sim);
+                    sims[idx] = Some(sim);
                 }
                 _ => finished.push(sim),
             }
@@ -321,7 +323,7 @@ impl Engine {
                     .await?;
             }
         }
-        finished.extend(sims.into_values());
+        finished.extend(sims.into_iter().flatten());
         self.flush(&mut finished, &mut new_barriers, &mut report)
             .await?;
         let counters: Vec<(String, i32, i64)> =
@@ -556,12 +558,15 @@ impl Engine {
                 meetings[m].scheduled_at + TimeDelta::hours(2) + TimeDelta::minutes(1),
             ));
         }
+        let title = sim.case.facts.title.clone();
         let text = |what: &str| {
-            format!("{what} Besproken met de betrokken partijen; het besluit is vastgelegd.")
+            format!(
+                "{title}: {what} Besproken met de betrokken partijen; het besluit is vastgelegd."
+            )
         };
         let (actor, command) = if s.state == CaseState::AwaitingInformation {
             (
-                sim.submitter.clone(),
+                &sim.submitter,
                 Command::ProvideInformation {
                     answer: "De gevraagde toelichting staat hierbij.".into(),
                 },
@@ -569,7 +574,7 @@ impl Engine {
         } else if !s.state.is_open() {
             return Ok(None);
         } else if s.assignee.is_none() && !s.level.meets() {
-            (handler.clone(), Command::PickUp)
+            (handler, Command::PickUp)
         } else if s.level == Level::NationalRepresentative
             && s.barrier.is_none()
             && sim.case.facts.rule.owning_ministry.is_some()
@@ -664,7 +669,7 @@ impl Engine {
                     }
                 }
             };
-            (handler.clone(), cmd)
+            (handler, cmd)
         };
         let facts = Facts {
             barrier: s.barrier.map(|b| {
@@ -682,7 +687,7 @@ impl Engine {
             }),
             merge_target: None,
         };
-        let decision = match decide(&sim.case, &actor, &command, &facts, at, policy) {
+        let decision = match decide(&sim.case, actor, &command, &facts, at, policy) {
             Ok(d) => d,
             // A decision the rules refuse (a resolution not allowed at this
             // level, say) ends the step with a plain closure instead.
@@ -690,7 +695,7 @@ impl Engine {
                 tracing::debug!(refusal = ?e, action = command.action().as_str(), level = s.level.as_str(), "generate: refused, closing instead");
                 decide(
                     &sim.case,
-                    &actor,
+                    actor,
                     &Command::CloseNoBreakthrough {
                         explanation: text("Geen doorbraak mogelijk."),
                     },

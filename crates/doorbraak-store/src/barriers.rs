@@ -60,6 +60,9 @@ pub struct NewBarrier {
 
 pub use doorbraak_core::BarrierScope;
 
+/// How many of the most recent matches a precedent search ranks.
+pub const PRECEDENT_WINDOW: i64 = 200;
+
 /// The title of a case linked to a barrier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedTitle {
@@ -341,7 +344,10 @@ impl Store {
     }
 
     /// Resolved cases whose citation or explanation match `query`, best
-    /// first, with the database's own full-text search.
+    /// first, with the database's own full-text search. The ranking looks
+    /// at the [`PRECEDENT_WINDOW`] most recent matches only, so a search for
+    /// a common word costs the same at a million cases as at a thousand
+    /// (the index walks its matches newest first and stops there).
     pub async fn search_precedents(
         &self,
         words: &[String],
@@ -363,9 +369,12 @@ impl Store {
                 Statement::from_sql_and_values(
                     backend,
                     "SELECT c.id, c.reference, c.rule_citation, c.resolution_outcome, c.resolution_explanation, \
-                     c.focus_area, c.resolution_decided_at FROM precedents_fts f JOIN cases c ON c.id = f.rowid \
-                     WHERE precedents_fts MATCH ? AND c.state = 'RESOLVED' ORDER BY bm25(precedents_fts), c.id DESC LIMIT ?",
-                    [expr.into(), (limit as i64).into()],
+                     c.focus_area, c.resolution_decided_at FROM \
+                     (SELECT rowid AS id, bm25(precedents_fts) AS score FROM precedents_fts \
+                      WHERE precedents_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f \
+                     CROSS JOIN cases c ON c.id = f.id \
+                     WHERE c.state = 'RESOLVED' ORDER BY f.score, c.id DESC LIMIT ?",
+                    [expr.into(), PRECEDENT_WINDOW.into(), (limit as i64).into()],
                 )
             }
             Backend::Postgres => {
@@ -373,11 +382,11 @@ impl Store {
                 Statement::from_sql_and_values(
                     backend,
                     "SELECT c.id, c.reference, c.rule_citation, c.resolution_outcome, c.resolution_explanation, \
-                     c.focus_area, c.resolution_decided_at FROM cases c \
-                     WHERE c.state = 'RESOLVED' AND to_tsvector('dutch', c.rule_citation || ' ' || coalesce(c.resolution_explanation, '')) \
-                     @@ plainto_tsquery('dutch', $1) \
-                     ORDER BY ts_rank(to_tsvector('dutch', c.rule_citation || ' ' || coalesce(c.resolution_explanation, '')), plainto_tsquery('dutch', $1)) DESC, c.id DESC LIMIT $2",
-                    [expr.into(), (limit as i64).into()],
+                     c.focus_area, c.resolution_decided_at FROM \
+                     (SELECT * FROM cases WHERE state = 'RESOLVED' AND to_tsvector('dutch', rule_citation || ' ' || coalesce(resolution_explanation, '')) \
+                      @@ plainto_tsquery('dutch', $1) ORDER BY id DESC LIMIT $2) c \
+                     ORDER BY ts_rank(to_tsvector('dutch', c.rule_citation || ' ' || coalesce(c.resolution_explanation, '')), plainto_tsquery('dutch', $1)) DESC, c.id DESC LIMIT $3",
+                    [expr.into(), PRECEDENT_WINDOW.into(), (limit as i64).into()],
                 )
             }
         };

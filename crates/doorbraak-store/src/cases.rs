@@ -48,12 +48,9 @@ pub struct CaseQuery {
     pub by_deadline: bool,
 }
 
-const ACTIVE: [CaseState; 4] = [
-    CaseState::AtProgrammeBureau,
-    CaseState::AtAlliance,
-    CaseState::AtNationalRepresentative,
-    CaseState::AtBreakthroughMeeting,
-];
+/// The condition of `ix_cases_open` (migration 7): the states in which a
+/// case is at a level (not waiting for information, not closed).
+pub(crate) const OPEN_CONDITION: &str = "state IN ('AT_PROGRAMME_BUREAU', 'AT_ALLIANCE', 'AT_NATIONAL_REPRESENTATIVE', 'AT_BREAKTHROUGH_MEETING')";
 
 fn names<T: Copy>(v: &[T], f: impl Fn(T) -> &'static str) -> Vec<String> {
     v.iter().map(|x| f(*x).to_owned()).collect()
@@ -299,8 +296,11 @@ impl Store {
             cond = cond.add(case::Column::AssigneeId.eq(a));
         }
         if let Some(now) = q.overdue_at {
+            // Written out, not bound: the partial index of open cases
+            // (`ix_cases_open`, same condition) serves only a literal match,
+            // so the list walks the open cases newest first, not all cases.
             cond = cond
-                .add(case::Column::State.is_in(names(&ACTIVE, CaseState::as_str)))
+                .add(Expr::cust(OPEN_CONDITION))
                 .add(case::Column::Deadline.lt(ms(now)));
         }
         if let Some(u) = q.urgency {
@@ -449,4 +449,20 @@ async fn next_reference(
         .await?
         .ok_or_else(|| StoreError::Corrupt("reference counter returned no row".to_owned()))?;
     i64::try_get_by(&row, "last").map_err(|e| StoreError::Corrupt(format!("{e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OPEN_CONDITION;
+    use doorbraak_core::{CaseState, Level};
+
+    #[test]
+    fn the_open_condition_names_the_state_of_every_level() {
+        let names: Vec<String> = Level::ALL
+            .iter()
+            .map(|l| format!("'{}'", l.state().as_str()))
+            .collect();
+        assert_eq!(OPEN_CONDITION, format!("state IN ({})", names.join(", ")));
+        assert!(!OPEN_CONDITION.contains(CaseState::AwaitingInformation.as_str()));
+    }
 }

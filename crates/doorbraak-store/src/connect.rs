@@ -100,6 +100,7 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            let opts_path = opts.get_filename().to_path_buf();
             // A local file cannot drop a connection, so no ping before each
             // use (sqlx's default costs a round trip to the worker thread).
             let writer = SqlitePoolOptions::new()
@@ -132,6 +133,7 @@ impl Store {
                 calls: Default::default(),
                 listen_url: None,
                 hooks: Default::default(),
+                sqlite_path: (!in_memory).then(|| opts_path.clone()),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)
@@ -150,6 +152,7 @@ impl Store {
                 calls: Default::default(),
                 listen_url: Some(url.to_owned()),
                 hooks: Default::default(),
+                sqlite_path: None,
             })
         } else {
             Err(StoreError::Config(

@@ -113,6 +113,8 @@ pub struct Store {
     /// SQLite only: the webhook subscriptions, read once instead of in
     /// every transition (see [`outbox::SubscriptionCache`]).
     hooks: outbox::SubscriptionCache,
+    /// SQLite only: the file, for the bulk writer of `doorbraak generate`.
+    sqlite_path: Option<std::path::PathBuf>,
 }
 
 impl Store {
