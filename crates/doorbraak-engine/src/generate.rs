@@ -65,6 +65,19 @@ struct Cast {
     users: usize,
 }
 
+/// A batch being written.
+type Writing = tokio::task::JoinHandle<std::result::Result<(), doorbraak_store::StoreError>>;
+
+/// Waits for a batch to be written.
+async fn written(w: Option<Writing>) -> Result<()> {
+    match w {
+        Some(w) => Ok(w
+            .await
+            .map_err(|e| EngineError::Internal(format!("the writer failed: {e}")))??),
+        None => Ok(()),
+    }
+}
+
 struct Sim {
     id: i64,
     case: Case,
@@ -233,6 +246,7 @@ impl Engine {
         let mut new_barriers: Vec<GeneratedBarrier> = Vec::new();
         let mut changes: Vec<BarrierChange> = Vec::new();
         let mut finished: Vec<Sim> = Vec::new();
+        let mut pending: Option<Writing> = None;
 
         while let Some(Reverse((at_ms, idx))) = heap.pop() {
             let at = chrono::DateTime::from_timestamp_millis(at_ms)
@@ -319,24 +333,30 @@ impl Engine {
                 _ => finished.push(sim),
             }
             if finished.len() >= BATCH {
-                self.flush(&mut finished, &mut new_barriers, &mut report)
+                self.flush(&mut finished, &mut new_barriers, &mut report, &mut pending)
                     .await?;
             }
         }
         finished.extend(sims.into_iter().flatten());
-        self.flush(&mut finished, &mut new_barriers, &mut report)
+        self.flush(&mut finished, &mut new_barriers, &mut report, &mut pending)
             .await?;
+        written(pending.take()).await?;
         let counters: Vec<(String, i32, i64)> =
             counters.into_iter().map(|((a, y), l)| (a, y, l)).collect();
         self.store.finish_generated(&changes, &counters).await?;
         Ok(report)
     }
 
+    /// Hands a batch of finished cases to a writer task and returns, so the
+    /// simulation goes on while the database writes (on the other core);
+    /// batches are written one after another, in order, because a batch
+    /// may cite barriers the one before it created.
     async fn flush(
         &self,
         finished: &mut Vec<Sim>,
         barriers: &mut Vec<GeneratedBarrier>,
         report: &mut GenerateReport,
+        pending: &mut Option<Writing>,
     ) -> Result<()> {
         finished.sort_by_key(|s| s.id);
         let pairs: Vec<(GeneratedCase, Vec<GeneratedItem>)> = finished
@@ -360,10 +380,14 @@ impl Engine {
         let (cases, items): (Vec<GeneratedCase>, Vec<Vec<GeneratedItem>>) =
             pairs.into_iter().unzip();
         let items: Vec<GeneratedItem> = items.into_iter().flatten().collect();
-        self.store.write_generated(barriers, &cases, &items).await?;
         report.cases += cases.len();
         report.barriers += barriers.len();
-        barriers.clear();
+        let barriers = std::mem::take(barriers);
+        written(pending.take()).await?;
+        let store = self.store.clone();
+        *pending = Some(tokio::spawn(async move {
+            store.write_generated(&barriers, &cases, &items).await
+        }));
         Ok(())
     }
 
