@@ -387,18 +387,7 @@ async fn the_readme_walkthrough_works_as_written() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_fills_the_pages() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .args(["demo"])
-        .env("DATABASE_URL", "sqlite://doorbraak.db")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    let stdout = run_ok(dir.path(), &["demo"], "sqlite://doorbraak.db");
     let codes: Vec<(&str, &str)> = stdout
         .lines()
         .skip(1)
@@ -498,29 +487,34 @@ fn openid_settings_are_checked_at_start_up() {
     assert!(!log.contains("geheim"), "the secret is never logged");
 }
 
+/// Runs the binary in `dir` on `db`; it must succeed. Returns its stdout.
+fn run_ok(dir: &std::path::Path, args: &[&str], db: &str) -> String {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("DATABASE_URL", db)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
 /// `doorbraak generate`: the command writes the cases it reports; a count
 /// of zero is refused before anything is written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generate_writes_the_cases_it_reports() {
     let dir = tempfile::tempdir().unwrap();
-    let states = |db: &str| {
-        let out = Command::new(BIN)
-            .args(["generate", "--cases", "300", "--seed", "5"])
-            .env("DATABASE_URL", format!("sqlite://{db}"))
-            .current_dir(dir.path())
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        assert!(stdout.starts_with("generated 300 cases with "), "{stdout}");
-        let c = rusqlite_like_count(&dir.path().join(db));
-        (stdout.split(" in ").next().unwrap().to_owned(), c)
-    };
-    let (said, rows) = states("a.db");
+    let said = run_ok(
+        dir.path(),
+        &["generate", "--cases", "300", "--seed", "5"],
+        "sqlite://a.db",
+    );
+    assert!(said.starts_with("generated 300 cases with "), "{said}");
+    let rows = generated_counts(&dir.path().join("a.db"));
     assert_eq!(rows.0, 300);
     assert!(
         said.contains(&format!("with {} events", rows.1)),
@@ -541,7 +535,7 @@ async fn generate_writes_the_cases_it_reports() {
 }
 
 /// (cases, events, resolved) of a generated file.
-fn rusqlite_like_count(path: &std::path::Path) -> (i64, i64, i64) {
+fn generated_counts(path: &std::path::Path) -> (i64, i64, i64) {
     let rt = tokio::runtime::Handle::current();
     let url = format!("sqlite://{}", path.display());
     tokio::task::block_in_place(|| {
