@@ -256,6 +256,10 @@ async fn a_climb_tells_everyone(db: Db) {
     .await;
     let (_, secret) = subscribe(&app, &inbox.hook_url("/zdo"), &["ZDO"], &[]).await;
     subscribe(&app, &inbox.hook_url("/rtz"), &["RTZ"], &[]).await;
+    // Neither other ministries nor the right area with the wrong ministry
+    // match.
+    subscribe(&app, &inbox.hook_url("/other"), &[], &["BZK", "OCW"]).await;
+    subscribe(&app, &inbox.hook_url("/other"), &["ZDO"], &["OCW"]).await;
     inbox.control(json!({ "secret": secret })).await;
     let _w1 = worker(&app.engine, &app.base, &inbox);
     let second = open_engine(&app.db_url, app.clock.clone()).await;
@@ -386,7 +390,7 @@ async fn a_climb_tells_everyone(db: Db) {
     let hooks = inbox.hooks();
     assert!(
         hooks.iter().all(|h| h["path"] == "/zdo"),
-        "the RTZ subscription gets nothing: {hooks:#?}"
+        "the RTZ and other ministries' subscriptions get nothing: {hooks:#?}"
     );
     assert!(
         hooks.iter().all(|h| h["verified"] == true),

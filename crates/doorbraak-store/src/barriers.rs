@@ -530,44 +530,31 @@ pub(crate) fn barrier_change(b: &BarrierChange) -> barrier::ActiveModel {
     m
 }
 
-/// Applies a transition's follow-ups inside its transaction.
-pub(crate) async fn apply_follow_ups(
-    txn: &DatabaseTransaction,
-    backend: Backend,
+/// SQLite: the statement that keeps the precedent index (`precedents_fts`)
+/// in step with a transition, if it changes it. (PostgreSQL indexes the
+/// resolved cases themselves.)
+pub(crate) fn precedent_statement(
     case_id: CaseId,
     citation: &str,
     explanation: Option<&str>,
-    barrier: Option<&BarrierChange>,
-    precedent: PrecedentChange,
-) -> Result<(), StoreError> {
-    if let Some(b) = barrier {
-        barrier::Entity::update_many()
-            .set(barrier_change(b))
-            .filter(barrier::Column::Id.eq(b.id))
-            .exec(txn)
-            .await?;
+    change: PrecedentChange,
+) -> Option<Statement> {
+    let db = sea_orm::DbBackend::Sqlite;
+    match change {
+        PrecedentChange::None => None,
+        PrecedentChange::Index => Some(Statement::from_sql_and_values(
+            db,
+            "INSERT OR REPLACE INTO precedents_fts(rowid, citation, explanation) VALUES (?, ?, ?)",
+            [
+                case_id.into(),
+                citation.into(),
+                explanation.unwrap_or_default().into(),
+            ],
+        )),
+        PrecedentChange::Remove => Some(Statement::from_sql_and_values(
+            db,
+            "DELETE FROM precedents_fts WHERE rowid = ?",
+            [case_id.into()],
+        )),
     }
-    if backend == Backend::Sqlite {
-        let db = txn.get_database_backend();
-        match precedent {
-            PrecedentChange::None => {}
-            PrecedentChange::Index => {
-                txn.execute_raw(Statement::from_sql_and_values(
-                    db,
-                    "INSERT OR REPLACE INTO precedents_fts(rowid, citation, explanation) VALUES (?, ?, ?)",
-                    [case_id.into(), citation.into(), explanation.unwrap_or_default().into()],
-                ))
-                .await?;
-            }
-            PrecedentChange::Remove => {
-                txn.execute_raw(Statement::from_sql_and_values(
-                    db,
-                    "DELETE FROM precedents_fts WHERE rowid = ?",
-                    [case_id.into()],
-                ))
-                .await?;
-            }
-        }
-    }
-    Ok(())
 }

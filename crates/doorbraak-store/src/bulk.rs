@@ -12,7 +12,7 @@ use doorbraak_core::{
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel, Iterable,
-    Statement, TransactionTrait,
+    Statement,
 };
 
 use crate::barriers::{NewBarrier, barrier_change};
@@ -311,7 +311,7 @@ impl Store {
                 closed_at: Set(m.closed_at.map(ms)),
             })
             .collect();
-        let txn = self.write.begin().await?;
+        let txn = self.begin_write().await?;
         match self.backend {
             Backend::Postgres => insert_pg(&txn, table(rows)?).await?,
             Backend::Sqlite => {
@@ -407,7 +407,7 @@ impl Store {
                 "generating needs a SQLite file, not an in-memory database".into(),
             )),
             (Backend::Postgres, _) => {
-                let txn = self.write.begin().await?;
+                let txn = self.begin_write().await?;
                 for t in tables {
                     insert_pg(&txn, t).await?;
                 }
@@ -425,7 +425,7 @@ impl Store {
         changes: &[BarrierChange],
         counters: &[(String, i32, i64)],
     ) -> Result<(), StoreError> {
-        let txn = self.write.begin().await?;
+        let txn = self.begin_write().await?;
         let mut by_id: std::collections::BTreeMap<i64, barrier::ActiveModel> = Default::default();
         for c in changes {
             let change = barrier_change(c);

@@ -8,7 +8,6 @@ use doorbraak_core::{
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    TransactionTrait,
 };
 
 use crate::convert::{
@@ -157,7 +156,7 @@ impl Store {
         let now = event.at;
         let year = now.year();
         let status: Status = apply(None, event);
-        let txn = self.write.begin().await?;
+        let txn = self.begin_write().await?;
         let seq = next_reference(&txn, new.focus_area.as_str(), year).await?;
         let reference = CaseReference::new(&new.focus_area, year, seq);
         let row = case_row(None, new, reference.as_str(), submitted_by, now, &status);
@@ -166,41 +165,60 @@ impl Store {
             .exec_without_returning(&txn)
             .await?;
         let case = case_from_row(inserted)?;
-        crate::outbox::enqueue_case(&txn, self.hook_cache(), &case, event).await?;
+        crate::outbox::enqueue_case(&txn, &case, event).await?;
         crate::feed::notify(&txn, self.backend).await?;
         txn.commit().await?;
         Ok(case)
     }
 
     /// Records one transition: the case row, guarded by the version the
-    /// decision was taken on, and the event, in one transaction.
+    /// decision was taken on, its event, outbox rows and follow-ups, in one
+    /// transaction ([`crate::transition`] has the statements).
+    ///
+    /// PostgreSQL: one statement, inside a transaction only when a
+    /// follow-up must read first. SQLite: the writer thread when the store
+    /// has one (a file, not an in-memory database) and nothing must be read
+    /// in the transaction; otherwise the statements in an `IMMEDIATE`
+    /// transaction on the sqlx writer.
     pub async fn record_transition(
         &self,
         before: &Case,
         decision: &doorbraak_core::Decision,
     ) -> Result<Status, StoreError> {
+        use crate::transition::{needs_transaction, run_pg, run_statements, sqlite_statements};
         let (event, follow) = (&decision.event, &decision.follow_up);
         self.count();
-        let txn = self.write.begin().await?;
-        let after = match write_transition(&txn, self.hook_cache(), before, event).await {
-            Ok(after) => after,
-            Err(e) => {
-                txn.rollback().await?;
-                return Err(e);
+        let after = apply(Some(&before.status), event);
+        let in_txn = needs_transaction(follow);
+        if self.backend == crate::Backend::Postgres && !in_txn {
+            return match run_pg(&self.write, before, &after, event, follow).await? {
+                true => Ok(after),
+                false => Err(StoreError::VersionConflict),
+            };
+        }
+        if self.backend == crate::Backend::Sqlite
+            && !in_txn
+            && let Some(w) = &self.sqlite_writer
+        {
+            w.run(sqlite_statements(before, &after, event, follow)?)
+                .await?;
+            return Ok(after);
+        }
+        let txn = self.begin_write().await?;
+        let moved = match self.backend {
+            crate::Backend::Postgres => match run_pg(&txn, before, &after, event, follow).await? {
+                true => Ok(()),
+                false => Err(StoreError::VersionConflict),
+            },
+            crate::Backend::Sqlite => {
+                run_statements(&txn, sqlite_statements(before, &after, event, follow)?).await
             }
         };
-        crate::barriers::apply_follow_ups(
-            &txn,
-            self.backend,
-            before.id,
-            &before.facts.rule.citation,
-            after.resolution.as_ref().map(|r| r.explanation.as_str()),
-            follow.barrier.as_ref(),
-            follow.precedent,
-        )
-        .await?;
-        crate::meetings::apply_agenda(&txn, before.id, event, follow).await?;
-        crate::feed::notify(&txn, self.backend).await?;
+        if let Err(e) = moved {
+            txn.rollback().await?;
+            return Err(e);
+        }
+        crate::meetings::place_on_agenda(&txn, before.id, event, follow).await?;
         txn.commit().await?;
         Ok(after)
     }
@@ -217,21 +235,29 @@ impl Store {
         at: Timestamp,
         event: impl FnOnce(i64) -> Event + Send,
     ) -> Result<Status, StoreError> {
+        use crate::transition::{run_pg, run_statements, sqlite_statements};
         self.count();
-        let txn = self.write.begin().await?;
+        let txn = self.begin_write().await?;
         let id = match barrier {
             Ok(id) => id,
             Err(nb) => crate::barriers::insert_barrier(&txn, nb, by, at).await?,
         };
         let event = event(id);
-        let after = match write_transition(&txn, self.hook_cache(), before, &event).await {
-            Ok(after) => after,
-            Err(e) => {
-                txn.rollback().await?;
-                return Err(e);
+        let after = apply(Some(&before.status), &event);
+        let none = doorbraak_core::FollowUp::default();
+        let moved = match self.backend {
+            crate::Backend::Postgres => match run_pg(&txn, before, &after, &event, &none).await? {
+                true => Ok(()),
+                false => Err(StoreError::VersionConflict),
+            },
+            crate::Backend::Sqlite => {
+                run_statements(&txn, sqlite_statements(before, &after, &event, &none)?).await
             }
         };
-        crate::feed::notify(&txn, self.backend).await?;
+        if let Err(e) = moved {
+            txn.rollback().await?;
+            return Err(e);
+        }
         txn.commit().await?;
         Ok(after)
     }
@@ -389,34 +415,6 @@ impl Store {
             })
             .collect()
     }
-}
-
-/// Writes one transition inside `txn`: the case row, guarded by the version
-/// the decision was taken on, and the event. Zero rows updated is a
-/// version conflict (the caller rolls back).
-async fn write_transition(
-    txn: &sea_orm::DatabaseTransaction,
-    hooks: Option<&crate::outbox::SubscriptionCache>,
-    before: &Case,
-    event: &Event,
-) -> Result<Status, StoreError> {
-    let after = apply(Some(&before.status), event);
-    let mut row = case::ActiveModel::default();
-    set_status(&mut row, &after);
-    let updated = case::Entity::update_many()
-        .set(row)
-        .filter(case::Column::Id.eq(before.id))
-        .filter(case::Column::Version.eq(before.status.version))
-        .exec(txn)
-        .await?;
-    if updated.rows_affected != 1 {
-        return Err(StoreError::VersionConflict);
-    }
-    case_event::Entity::insert(event_row(before.id, after.version, event))
-        .exec_without_returning(txn)
-        .await?;
-    crate::outbox::enqueue(txn, hooks, before.id, &before.facts, &after, event).await?;
-    Ok(after)
 }
 
 /// Takes the next sequence number of an area's references for a year.

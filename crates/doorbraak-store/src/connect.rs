@@ -100,6 +100,13 @@ impl Store {
                 .busy_timeout(Duration::from_secs(10))
                 .foreign_keys(true);
             let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+            // On a file the writer thread's checkpointer copies the log
+            // into the database; no commit does it (see `sqlite_writer`).
+            let opts = if in_memory {
+                opts
+            } else {
+                opts.pragma("wal_autocheckpoint", "0")
+            };
             let opts_path = opts.get_filename().to_path_buf();
             // A local file cannot drop a connection, so no ping before each
             // use (sqlx's default costs a round trip to the worker thread).
@@ -132,8 +139,15 @@ impl Store {
                 backend: Backend::Sqlite,
                 calls: Default::default(),
                 listen_url: None,
-                hooks: Default::default(),
                 sqlite_path: (!in_memory).then(|| opts_path.clone()),
+                sqlite_writer: if in_memory {
+                    None
+                } else {
+                    Some(crate::sqlite_writer::Writer::start(
+                        &opts_path,
+                        sizes.sqlite_sync,
+                    )?)
+                },
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)
@@ -151,8 +165,8 @@ impl Store {
                 backend: Backend::Postgres,
                 calls: Default::default(),
                 listen_url: Some(url.to_owned()),
-                hooks: Default::default(),
                 sqlite_path: None,
+                sqlite_writer: None,
             })
         } else {
             Err(StoreError::Config(

@@ -10,9 +10,13 @@
 //!   its version (`UPDATE … WHERE id = ? AND version = ?`), and the event
 //!   row commit together or not at all; zero rows updated is a
 //!   [`StoreError::VersionConflict`];
-//! - on SQLite all writes go through one writer connection (readers use a
-//!   separate pool), so a transaction never has to upgrade a read lock and
-//!   `SQLITE_BUSY` cannot surface from inside the process;
+//! - on SQLite, transitions are written by one thread that owns a rusqlite
+//!   connection (several under one COMMIT when they queue up, see
+//!   [`sqlite_writer`]), every other write by one sqlx writer connection,
+//!   readers use a separate pool; every write transaction begins
+//!   `IMMEDIATE`, so none ever has to upgrade a read lock and `SQLITE_BUSY`
+//!   cannot surface from inside the process;
+//! - on PostgreSQL a transition is one statement ([`transition`]);
 //! - timestamps are integer milliseconds (UTC) and money integer cents.
 
 mod barriers;
@@ -26,6 +30,8 @@ mod meetings;
 mod outbox;
 mod reference;
 mod sessions;
+mod sqlite_writer;
+mod transition;
 mod users;
 
 pub use barriers::{
@@ -110,11 +116,10 @@ pub struct Store {
     calls: std::sync::Arc<std::sync::atomic::AtomicU64>,
     /// PostgreSQL only: where to LISTEN for changes made by other instances.
     listen_url: Option<String>,
-    /// SQLite only: the webhook subscriptions, read once instead of in
-    /// every transition (see [`outbox::SubscriptionCache`]).
-    hooks: outbox::SubscriptionCache,
     /// SQLite only: the file, for the bulk writer of `doorbraak generate`.
     sqlite_path: Option<std::path::PathBuf>,
+    /// SQLite, on a file: the transitions' writer thread.
+    sqlite_writer: Option<sqlite_writer::Writer>,
 }
 
 impl Store {
@@ -125,6 +130,25 @@ impl Store {
     /// How many repository calls this store (and its clones) has served.
     pub fn calls(&self) -> u64 {
         self.calls.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Begins a write transaction on the writer connection. On SQLite it
+    /// is `BEGIN IMMEDIATE`: it takes the write lock first (waiting in the
+    /// busy handler while the writer thread commits), so it never has to
+    /// upgrade a read lock and cannot fail with `SQLITE_BUSY` half-way.
+    pub(crate) async fn begin_write(&self) -> Result<sea_orm::DatabaseTransaction, StoreError> {
+        use sea_orm::{SqliteTransactionMode, TransactionOptions, TransactionTrait};
+        Ok(match self.backend {
+            Backend::Sqlite => {
+                self.write
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..Default::default()
+                    })
+                    .await?
+            }
+            Backend::Postgres => self.write.begin().await?,
+        })
     }
 
     fn count(&self) {

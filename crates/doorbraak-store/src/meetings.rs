@@ -7,7 +7,7 @@
 use doorbraak_core::{CaseId, Event, EventAction, Level, ReadScope, Timestamp, UserId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    QueryOrder, QuerySelect,
 };
 
 use crate::convert::{from_ms, ms, parse};
@@ -181,25 +181,14 @@ async fn insert_item(
         .id)
 }
 
-/// A transition's effect on the agendas, inside its transaction.
-pub(crate) async fn apply_agenda(
+/// The agenda follow-up that reads: placing the case on the first open
+/// meeting of the next level (unless it is on one already).
+pub(crate) async fn place_on_agenda(
     txn: &DatabaseTransaction,
     case_id: CaseId,
     event: &Event,
     follow: &doorbraak_core::FollowUp,
 ) -> Result<(), StoreError> {
-    if let Some(d) = &follow.decide_item {
-        agenda_item::Entity::update_many()
-            .set(agenda_item::ActiveModel {
-                decision: Set(Some(d.action.as_str().to_owned())),
-                note: Set(d.note.clone()),
-                decided_at: Set(Some(ms(event.at))),
-                ..Default::default()
-            })
-            .filter(agenda_item::Column::Id.eq(d.item))
-            .exec(txn)
-            .await?;
-    }
     if let Some(doorbraak_core::AgendaPlace { level, area }) = &follow.place_on_agenda {
         let already = agenda_item::Entity::find()
             .filter(open_item().add(agenda_item::Column::CaseId.eq(case_id)))
@@ -240,7 +229,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<MeetingRecord, StoreError> {
         self.count();
-        let txn = self.write.begin().await?;
+        let txn = self.begin_write().await?;
         let m = meeting::Entity::insert(meeting::ActiveModel {
             level: Set(level.as_str().to_owned()),
             focus_area: Set(area.map(str::to_owned)),
@@ -283,7 +272,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<Option<MeetingRecord>, StoreError> {
         self.count();
-        let txn = self.write.begin().await?;
+        let txn = self.begin_write().await?;
         let Some(m) = meeting::Entity::find_by_id(id).one(&txn).await? else {
             return Ok(None);
         };
@@ -347,7 +336,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<(), StoreError> {
         self.count();
-        let txn = self.write.begin().await?;
+        let txn = self.begin_write().await?;
         let current = agenda_item::Entity::find()
             .filter(open_item().add(agenda_item::Column::CaseId.eq(case_id)))
             .one(&txn)

@@ -10,8 +10,8 @@ use doorbraak_core::{
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 
 use crate::convert::{from_ms, ms};
@@ -154,13 +154,12 @@ fn reachable(
 }
 
 /// The users an audience reaches who want this kind of message.
-async fn recipients(
-    txn: &DatabaseTransaction,
+fn audience_query(
     facts: &CaseFacts,
     audience: &Audience,
     kind: MessageKind,
-) -> Result<Vec<UserId>, StoreError> {
-    let q = match audience {
+) -> sea_orm::Select<user::Entity> {
+    match audience {
         Audience::Submitter => {
             reachable(None, None, kind.essential()).filter(user::Column::Id.eq(facts.submitted_by))
         }
@@ -170,76 +169,17 @@ async fn recipients(
         Audience::Handlers { role, area } => {
             reachable(Some(*role), area.as_deref(), kind.essential())
         }
-    };
-    Ok(q.select_only()
-        .column(user::Column::Id)
-        .into_tuple::<i64>()
-        .all(txn)
-        .await?)
-}
-
-/// Writes the outbox rows of one event, inside its transaction.
-/// The webhook subscriptions, kept in memory on SQLite, where this process
-/// is the only one that changes them (PostgreSQL, with several instances,
-/// reads them in each transaction). Every change in this process bumps the
-/// generation and empties the cache; a list read in a transaction is kept
-/// only if no change came in between, so a stale list is never kept.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct SubscriptionCache {
-    inner: std::sync::Arc<std::sync::Mutex<(u64, Option<Vec<webhook_subscription::Model>>)>>,
-}
-
-impl SubscriptionCache {
-    fn get(&self) -> (u64, Option<Vec<webhook_subscription::Model>>) {
-        match self.inner.lock() {
-            Ok(g) => (g.0, g.1.clone()),
-            Err(_) => (u64::MAX, None),
-        }
-    }
-    fn keep(&self, generation: u64, subs: Vec<webhook_subscription::Model>) {
-        if let Ok(mut g) = self.inner.lock()
-            && g.0 == generation
-        {
-            g.1 = Some(subs);
-        }
-    }
-    fn changed(&self) {
-        if let Ok(mut g) = self.inner.lock() {
-            g.0 = g.0.wrapping_add(1);
-            g.1 = None;
-        }
     }
 }
 
-/// The active subscriptions, from the cache when there is one.
-async fn active_subscriptions(
-    txn: &DatabaseTransaction,
-    cache: Option<&SubscriptionCache>,
-) -> Result<Vec<webhook_subscription::Model>, StoreError> {
-    let (generation, cached) = cache.map(SubscriptionCache::get).unwrap_or((0, None));
-    if let Some(subs) = cached {
-        return Ok(subs);
-    }
-    let subs = webhook_subscription::Entity::find()
-        .filter(webhook_subscription::Column::Active.eq(true))
-        .all(txn)
-        .await?;
-    if let Some(c) = cache {
-        c.keep(generation, subs.clone());
-    }
-    Ok(subs)
-}
-
-pub(crate) async fn enqueue(
-    txn: &DatabaseTransaction,
-    cache: Option<&SubscriptionCache>,
+/// What every message and delivery of an event says (e-mails add their kind).
+fn payload(
     case_id: i64,
     facts: &CaseFacts,
     after: &doorbraak_core::Status,
     event: &Event,
-) -> Result<(), StoreError> {
-    let at = ms(event.at);
-    let base = serde_json::json!({
+) -> serde_json::Value {
+    serde_json::json!({
         "caseId": case_id,
         "reference": facts.reference,
         "title": facts.title,
@@ -251,53 +191,124 @@ pub(crate) async fn enqueue(
         "note": event.note,
         "at": event.at.to_rfc3339(),
         "outcome": after.resolution.as_ref().and_then(|r| r.outcome).map(|o| o.as_str()),
-    });
-    let mut rows = Vec::new();
+    })
+}
+
+/// The outbox rows of one event as `INSERT … SELECT` statements: per
+/// notice, the users its audience reaches ([`audience_query`]); for
+/// webhooks, the active subscriptions whose areas and ministries match,
+/// compared in SQL as whole space-separated words (an empty list matches
+/// everything). With a `guard`, every statement writes only when it holds
+/// (PostgreSQL: the transition's update took place).
+pub(crate) fn outbox_inserts(
+    backend: crate::Backend,
+    case_id: i64,
+    facts: &CaseFacts,
+    after: &doorbraak_core::Status,
+    event: &Event,
+    guard: Option<&Expr>,
+) -> Result<Vec<sea_orm::sea_query::InsertStatement>, StoreError> {
+    use sea_orm::QueryTrait;
+    use sea_orm::sea_query::Query;
+    let at = ms(event.at);
+    let base = payload(case_id, facts, after, event);
+    let constants = |channel: Channel, kind: &str, payload: String| {
+        [
+            Expr::val(channel.as_str()),
+            Expr::val(case_id),
+            Expr::val(kind.to_owned()),
+            Expr::val(payload),
+            Expr::val(at),
+            Expr::val(at),
+            Expr::val(0i32),
+        ]
+    };
+    let columns = |who: outbox::Column| {
+        [
+            outbox::Column::Channel,
+            who,
+            outbox::Column::CaseId,
+            outbox::Column::Kind,
+            outbox::Column::Payload,
+            outbox::Column::CreatedAt,
+            outbox::Column::NextAttemptAt,
+            outbox::Column::Attempts,
+        ]
+    };
+    let insert = |who: outbox::Column, mut select: sea_orm::sea_query::SelectStatement| {
+        if let Some(g) = guard {
+            select.and_where(g.clone());
+        }
+        Query::insert()
+            .into_table(outbox::Entity)
+            .columns(columns(who))
+            .select_from(select)
+            .map(|i| i.to_owned())
+            .map_err(|e| StoreError::Corrupt(format!("outbox insert: {e}")))
+    };
+    let mut out = Vec::new();
     for n in notices(facts, event) {
         let mut payload = base.clone();
         payload["kind"] = n.kind.as_str().into();
-        for uid in recipients(txn, facts, &n.audience, n.kind).await? {
-            rows.push(outbox::ActiveModel {
-                channel: Set(Channel::Email.as_str().to_owned()),
-                user_id: Set(Some(uid)),
-                case_id: Set(Some(case_id)),
-                kind: Set(n.kind.as_str().to_owned()),
-                payload: Set(payload.to_string()),
-                created_at: Set(at),
-                next_attempt_at: Set(at),
-                attempts: Set(0),
-                ..Default::default()
-            });
-        }
+        let [channel, rest @ ..] = constants(Channel::Email, n.kind.as_str(), payload.to_string());
+        let mut select = audience_query(facts, &n.audience, n.kind)
+            .select_only()
+            .into_query();
+        select
+            .expr(channel)
+            .expr(Expr::col((user::Entity, user::Column::Id)))
+            .exprs(rest);
+        out.push(insert(outbox::Column::UserId, select)?);
     }
-    for s in active_subscriptions(txn, cache).await? {
-        let areas = words(&s.focus_areas);
-        let ministries = words(&s.ministries);
-        let area_ok = areas.is_empty() || areas.contains(&facts.focus_area);
-        let ministry_ok = ministries.is_empty()
-            || facts
-                .rule
-                .owning_ministry
-                .as_ref()
-                .is_some_and(|m| ministries.contains(m));
-        if area_ok && ministry_ok {
-            rows.push(outbox::ActiveModel {
-                channel: Set(Channel::Webhook.as_str().to_owned()),
-                subscription_id: Set(Some(s.id)),
-                case_id: Set(Some(case_id)),
-                kind: Set(event.action.as_str().to_owned()),
-                payload: Set(base.to_string()),
-                created_at: Set(at),
-                next_attempt_at: Set(at),
-                attempts: Set(0),
-                ..Default::default()
-            });
+    let position = match backend {
+        crate::Backend::Postgres => "strpos(' ' || $1 || ' ', ' ' || $2 || ' ') > 0",
+        // sea-query's SQLite placeholders are `?`, in order.
+        crate::Backend::Sqlite => "instr(' ' || ? || ' ', ' ' || ? || ' ') > 0",
+    };
+    let listed = |col: webhook_subscription::Column, word: Option<&str>| {
+        let empty = Expr::col(col).eq("");
+        match word {
+            None => empty,
+            Some(w) => empty.or(Expr::cust_with_exprs(
+                position,
+                [Expr::col(col), Expr::val(w.to_owned())],
+            )),
         }
-    }
-    if !rows.is_empty() {
-        outbox::Entity::insert_many(rows)
-            .exec_without_returning(txn)
-            .await?;
+    };
+    let [channel, rest @ ..] = constants(Channel::Webhook, event.action.as_str(), base.to_string());
+    let mut select = Query::select();
+    select
+        .expr(channel)
+        .expr(Expr::col(webhook_subscription::Column::Id))
+        .exprs(rest)
+        .from(webhook_subscription::Entity)
+        .and_where(webhook_subscription::Column::Active.eq(true))
+        .and_where(listed(
+            webhook_subscription::Column::FocusAreas,
+            Some(&facts.focus_area),
+        ))
+        .and_where(listed(
+            webhook_subscription::Column::Ministries,
+            facts.rule.owning_ministry.as_deref(),
+        ));
+    out.push(insert(outbox::Column::SubscriptionId, select)?);
+    Ok(out)
+}
+
+/// Writes the outbox rows of one event inside its transaction.
+pub(crate) async fn enqueue(
+    txn: &DatabaseTransaction,
+    case_id: i64,
+    facts: &CaseFacts,
+    after: &doorbraak_core::Status,
+    event: &Event,
+) -> Result<(), StoreError> {
+    let backend = match txn.get_database_backend() {
+        sea_orm::DbBackend::Postgres => crate::Backend::Postgres,
+        _ => crate::Backend::Sqlite,
+    };
+    for insert in outbox_inserts(backend, case_id, facts, after, event, None)? {
+        txn.execute(&insert).await?;
     }
     Ok(())
 }
@@ -305,19 +316,13 @@ pub(crate) async fn enqueue(
 /// [`enqueue`] for a case as stored.
 pub(crate) async fn enqueue_case(
     txn: &DatabaseTransaction,
-    cache: Option<&SubscriptionCache>,
     case: &Case,
     event: &Event,
 ) -> Result<(), StoreError> {
-    enqueue(txn, cache, case.id, &case.facts, &case.status, event).await
+    enqueue(txn, case.id, &case.facts, &case.status, event).await
 }
 
 impl Store {
-    /// The subscription cache, on SQLite only.
-    pub(crate) fn hook_cache(&self) -> Option<&SubscriptionCache> {
-        (self.backend == crate::Backend::Sqlite).then_some(&self.hooks)
-    }
-
     /// Up to `limit` rows due at `now` that no worker holds.
     pub async fn due_outbox(
         &self,
@@ -510,8 +515,7 @@ impl Store {
         payload: &str,
     ) -> Result<(), StoreError> {
         self.count();
-        use sea_orm::TransactionTrait;
-        let txn = self.write.begin().await?;
+        let txn = self.begin_write().await?;
         sign_in_link::Entity::insert(sign_in_link::ActiveModel {
             token_hash: Set(token_hash.to_owned()),
             user_id: Set(user_id),
@@ -612,7 +616,6 @@ impl Store {
         })
         .exec_with_returning(&self.write)
         .await?;
-        self.hooks.changed();
         subscription(m)
     }
 
@@ -634,7 +637,6 @@ impl Store {
             .filter(webhook_subscription::Column::Id.eq(id))
             .exec(&self.write)
             .await?;
-        self.hooks.changed();
         Ok(r.rows_affected == 1)
     }
 
@@ -643,7 +645,6 @@ impl Store {
         let r = webhook_subscription::Entity::delete_by_id(id)
             .exec(&self.write)
             .await?;
-        self.hooks.changed();
         Ok(r.rows_affected == 1)
     }
 

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use doorbraak_core::{Principal, Role, Timestamp, UserId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    TransactionTrait,
 };
 
 use crate::convert::{ms, parse};
@@ -92,7 +91,7 @@ impl Store {
         now: Timestamp,
     ) -> Result<UserRecord, StoreError> {
         self.count();
-        let txn = self.write.begin().await?;
+        let txn = self.begin_write().await?;
         let row = user::ActiveModel {
             name: Set(new.name.clone()),
             role: Set(new.role.as_str().to_owned()),
@@ -225,7 +224,7 @@ impl Store {
     ) -> Result<Option<UserRecord>, StoreError> {
         self.count();
         use sea_orm::sea_query::Expr;
-        let txn = self.write.begin().await?;
+        let txn = self.begin_write().await?;
         let r = user::Entity::update_many()
             .col_expr(user::Column::Name, Expr::value(change.name.clone()))
             .col_expr(user::Column::Role, Expr::value(change.role.as_str()))
@@ -269,7 +268,7 @@ impl Store {
     pub async fn set_user_active(&self, id: UserId, active: bool) -> Result<bool, StoreError> {
         self.count();
         use sea_orm::sea_query::Expr;
-        let txn = self.write.begin().await?;
+        let txn = self.begin_write().await?;
         let r = user::Entity::update_many()
             .col_expr(user::Column::Active, Expr::value(active))
             .filter(user::Column::Id.eq(id))

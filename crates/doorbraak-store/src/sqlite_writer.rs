@@ -1,0 +1,361 @@
+//! SQLite: the transitions' writer thread.
+//!
+//! Through sqlx every statement is a hand-off to its connection's worker
+//! thread and back (a wake-up and a context switch each), and SQLite's
+//! write lock is held across all of them. This thread owns a rusqlite
+//! connection to the same file and runs a transition's whole list of
+//! statements ([`crate::transition::sqlite_statements`]) in one hand-off.
+//!
+//! **Group commit.** Transitions that queue up while one batch commits are
+//! run together: `BEGIN IMMEDIATE`, each transition under its own
+//! `SAVEPOINT` (a version conflict or an error rolls back that one only),
+//! one `COMMIT`. Nobody hears back before that COMMIT has returned, and if
+//! it fails every transition of the batch gets the error: no transition is
+//! acknowledged that is not in the file. With `synchronous=FULL` a batch
+//! costs one sync instead of one per transition.
+//!
+//! **Other writers.** The sqlx writer connection still does every other
+//! write (submissions, meetings, users, …). All its transactions begin
+//! `IMMEDIATE` ([`crate::Store::begin_write`]), like this thread's, so each
+//! takes the write lock before it reads anything and waits for the other
+//! in SQLite's busy handler (10 s); a transaction never has to upgrade a
+//! read lock, so `SQLITE_BUSY` does not surface.
+
+use std::sync::mpsc;
+
+use rusqlite::types::Value as Sql;
+use sea_orm::sea_query::Value;
+use sea_orm::{DbErr, RuntimeErr, Statement};
+
+use crate::{SqliteSync, StoreError};
+
+/// At most this many transitions under one COMMIT.
+const MAX_BATCH: usize = 64;
+
+struct Job {
+    statements: Vec<Statement>,
+    reply: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
+}
+
+/// How often the checkpointer copies the log into the database file.
+const CHECKPOINT_EVERY: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// The handle to the writer thread (cheap to clone). The thread, and the
+/// checkpointer beside it, end when the last handle is dropped.
+#[derive(Clone, Debug)]
+pub(crate) struct Writer {
+    jobs: mpsc::Sender<Job>,
+    _checkpointer: std::sync::Arc<mpsc::Sender<()>>,
+}
+
+fn db_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Db(DbErr::Exec(RuntimeErr::Internal(format!("sqlite: {e}"))))
+}
+
+impl Writer {
+    /// Opens `path` with the server's settings and starts the thread.
+    pub(crate) fn start(path: &std::path::Path, sync: SqliteSync) -> Result<Writer, StoreError> {
+        let conn = rusqlite::Connection::open(path)
+            .map_err(|e| StoreError::Config(format!("cannot open the SQLite database: {e}")))?;
+        let sync = match sync {
+            SqliteSync::Normal => "NORMAL",
+            SqliteSync::Full => "FULL",
+        };
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .and_then(|()| {
+                conn.execute_batch(&format!(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
+                     PRAGMA wal_autocheckpoint = 0;"
+                ))
+            })
+            .map_err(|e| StoreError::Config(format!("cannot set up the SQLite writer: {e}")))?;
+        conn.set_prepared_statement_cache_capacity(64);
+        let checkpoints = rusqlite::Connection::open(path)
+            .map_err(|e| StoreError::Config(format!("cannot open the SQLite database: {e}")))?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let (stop, stopped) = mpsc::channel::<()>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || serve(conn, queue))
+            .map_err(|e| StoreError::Config(format!("cannot start the SQLite writer: {e}")))?;
+        std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || checkpoint(checkpoints, stopped))
+            .map_err(|e| StoreError::Config(format!("cannot start the SQLite writer: {e}")))?;
+        Ok(Writer {
+            jobs,
+            _checkpointer: std::sync::Arc::new(stop),
+        })
+    }
+
+    /// Runs one transition's statements; the first must update exactly one
+    /// row (else [`StoreError::VersionConflict`], and nothing is written).
+    /// Returns once the transaction holding them has committed.
+    pub(crate) async fn run(&self, statements: Vec<Statement>) -> Result<(), StoreError> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Job { statements, reply })
+            .map_err(|_| db_err("the writer thread has stopped"))?;
+        answer
+            .await
+            .map_err(|_| db_err("the writer thread stopped during a write"))?
+    }
+}
+
+/// Copies the log into the database file (a passive checkpoint, which
+/// never blocks the writers or the readers) every [`CHECKPOINT_EVERY`],
+/// so that no commit has to: SQLite would otherwise checkpoint inside the
+/// commit that crosses 1,000 pages of log, with the write lock held and,
+/// in `synchronous=NORMAL`, a sync of the file, while every transition
+/// queued behind it waits. The connections that write have their
+/// automatic checkpoints turned off ([`crate::connect`]).
+fn checkpoint(conn: rusqlite::Connection, stop: mpsc::Receiver<()>) {
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(CHECKPOINT_EVERY) {
+        if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+            tracing::warn!(error = %e, "SQLite checkpoint failed; it is tried again");
+        }
+    }
+}
+
+fn serve(mut conn: rusqlite::Connection, queue: mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let results = commit_batch(&mut conn, &batch);
+        for (job, result) in batch.into_iter().zip(results) {
+            // The caller may have gone away; what was committed stays.
+            let _ = job.reply.send(result);
+        }
+    }
+}
+
+/// One transaction for the whole batch; the results in order.
+fn commit_batch(conn: &mut rusqlite::Connection, batch: &[Job]) -> Vec<Result<(), StoreError>> {
+    let fail_all = |conn: &rusqlite::Connection, why: String| {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        batch.iter().map(|_| Err(db_err(&why))).collect()
+    };
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        return fail_all(conn, e.to_string());
+    }
+    let mut results: Vec<Result<(), StoreError>> = Vec::with_capacity(batch.len());
+    for job in batch {
+        match run_one(conn, &job.statements) {
+            // SQLite may roll the whole transaction back by itself (a full
+            // disk, an I/O error): then nothing of the batch is written,
+            // and nothing more may run outside the transaction.
+            _ if conn.is_autocommit() => {
+                return fail_all(conn, "the transaction was rolled back".into());
+            }
+            Ok(result) => results.push(result),
+            Err(e) => return fail_all(conn, e.to_string()),
+        }
+    }
+    if let Err(e) = conn.execute_batch("COMMIT") {
+        return fail_all(conn, e.to_string());
+    }
+    results
+}
+
+/// One transition under a savepoint, rolled back to it on any failure.
+/// The outer error: the savepoint itself failed (the batch must not commit).
+fn run_one(
+    conn: &rusqlite::Connection,
+    statements: &[Statement],
+) -> Result<Result<(), StoreError>, StoreError> {
+    conn.execute_batch("SAVEPOINT transition").map_err(db_err)?;
+    let outcome = (|| {
+        for (i, s) in statements.iter().enumerate() {
+            let changed = execute(conn, s)?;
+            if i == 0 && changed != 1 {
+                return Err(StoreError::VersionConflict);
+            }
+        }
+        Ok(())
+    })();
+    if outcome.is_err() && !conn.is_autocommit() {
+        conn.execute_batch("ROLLBACK TO transition")
+            .map_err(db_err)?;
+    }
+    if !conn.is_autocommit() {
+        conn.execute_batch("RELEASE transition").map_err(db_err)?;
+    }
+    Ok(outcome)
+}
+
+fn execute(conn: &rusqlite::Connection, s: &Statement) -> Result<usize, StoreError> {
+    let mut stmt = conn.prepare_cached(&s.sql).map_err(db_err)?;
+    let values = match &s.values {
+        Some(v) => v.0.iter().map(to_sql).collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
+    stmt.execute(rusqlite::params_from_iter(values))
+        .map_err(|e| db_err(format!("{e} (in {})", s.sql)))
+}
+
+/// A sea-query value as SQLite stores it (booleans as 0 and 1, like sqlx).
+fn to_sql(v: &Value) -> Result<Sql, StoreError> {
+    fn int<T: Into<i64> + Copy>(v: &Option<T>) -> Sql {
+        v.map_or(Sql::Null, |x| Sql::Integer(x.into()))
+    }
+    Ok(match v {
+        Value::Bool(b) => b.map_or(Sql::Null, |b| Sql::Integer(i64::from(b))),
+        Value::TinyInt(x) => int(x),
+        Value::SmallInt(x) => int(x),
+        Value::Int(x) => int(x),
+        Value::BigInt(x) => int(x),
+        Value::TinyUnsigned(x) => int(x),
+        Value::SmallUnsigned(x) => int(x),
+        Value::Unsigned(x) => int(x),
+        Value::BigUnsigned(x) => match x {
+            None => Sql::Null,
+            Some(x) => Sql::Integer(
+                i64::try_from(*x).map_err(|_| db_err(format!("{x} is too large for SQLite")))?,
+            ),
+        },
+        Value::Float(x) => x.map_or(Sql::Null, |x| Sql::Real(f64::from(x))),
+        Value::Double(x) => x.map_or(Sql::Null, Sql::Real),
+        Value::String(x) => x.clone().map_or(Sql::Null, Sql::Text),
+        Value::Char(x) => x.map_or(Sql::Null, |c| Sql::Text(c.to_string())),
+        Value::Bytes(x) => x.clone().map_or(Sql::Null, Sql::Blob),
+        _ => return Err(db_err("a value of a type the store does not use")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Writer;
+    use crate::{SqliteSync, StoreError};
+    use sea_orm::{DbBackend, Statement};
+
+    fn stmt(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
+        Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+    }
+
+    /// A guarded update of `cases` at `version`, then the event.
+    fn transition(id: i64, version: i64, event: &str) -> Vec<Statement> {
+        vec![
+            stmt(
+                "UPDATE cases SET version = version + 1 WHERE id = ? AND version = ?",
+                vec![id.into(), version.into()],
+            ),
+            stmt(
+                "INSERT INTO events (case_id, what) VALUES (?, ?)",
+                vec![id.into(), event.into()],
+            ),
+        ]
+    }
+
+    fn setup() -> (tempfile::TempDir, std::path::PathBuf, rusqlite::Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.db");
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             CREATE TABLE cases (id INTEGER PRIMARY KEY, version INTEGER NOT NULL);
+             CREATE TABLE events (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL
+                 REFERENCES cases(id) DEFERRABLE INITIALLY DEFERRED, what TEXT NOT NULL UNIQUE);
+             INSERT INTO cases (id, version) VALUES (1, 1), (2, 1), (3, 1);",
+        )
+        .unwrap();
+        (dir, path, c)
+    }
+
+    fn events(c: &rusqlite::Connection) -> Vec<String> {
+        let mut s = c.prepare("SELECT what FROM events ORDER BY id").unwrap();
+        s.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    }
+
+    /// Of many writers racing for one version, one wins; a loser writes
+    /// nothing, and a statement failing half-way undoes its transition
+    /// only.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_transition_stands_or_falls_alone() {
+        let (_dir, path, c) = setup();
+        let w = Writer::start(&path, SqliteSync::Normal).unwrap();
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let w = w.clone();
+            tasks.push(tokio::spawn(async move {
+                w.run(transition(1, 1, &format!("race {i}"))).await
+            }));
+        }
+        // Case 2 moves, then its event collides with an existing one: the
+        // update must be undone with it.
+        w.run(transition(3, 1, "taken")).await.unwrap();
+        let dup = w.run(transition(2, 1, "taken")).await;
+        assert!(matches!(dup, Err(StoreError::Db(_))), "{dup:?}");
+        let mut won = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(()) => won += 1,
+                Err(StoreError::VersionConflict) => {}
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert_eq!(won, 1);
+        let ev = events(&c);
+        assert_eq!(ev.iter().filter(|e| e.starts_with("race")).count(), 1);
+        let v2: i64 = c
+            .query_row("SELECT version FROM cases WHERE id = 2", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(v2, 1, "the failed transition's update was rolled back");
+        w.run(transition(2, 1, "second try")).await.unwrap();
+        assert!(events(&c).contains(&"second try".to_owned()));
+    }
+
+    /// Transitions that queued up commit together, and when that COMMIT
+    /// fails, every one of them hears so and none is in the file.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_commit_fails_its_whole_batch() {
+        let (_dir, path, c) = setup();
+        let w = Writer::start(&path, SqliteSync::Full).unwrap();
+        // Hold the write lock so the writer waits in BEGIN with one job
+        // taken, while the next two queue behind it.
+        let blocker = rusqlite::Connection::open(&path).unwrap();
+        blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let first = tokio::spawn({
+            let w = w.clone();
+            async move { w.run(transition(1, 1, "first")).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        // An event of a case that does not exist: accepted by the statement
+        // (the key is checked at COMMIT), refused by the COMMIT.
+        let bad = tokio::spawn({
+            let w = w.clone();
+            async move {
+                let mut s = transition(2, 1, "bad");
+                s.push(stmt(
+                    "INSERT INTO events (case_id, what) VALUES (99, 'orphan')",
+                    vec![],
+                ));
+                w.run(s).await
+            }
+        });
+        let good = tokio::spawn({
+            let w = w.clone();
+            async move { w.run(transition(3, 1, "innocent")).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        blocker.execute_batch("COMMIT").unwrap();
+        first.await.unwrap().unwrap();
+        let bad = bad.await.unwrap();
+        let good = good.await.unwrap();
+        assert!(bad.is_err(), "{bad:?}");
+        assert!(good.is_err(), "the batch shares its COMMIT: {good:?}");
+        assert_eq!(events(&c), vec!["first".to_owned()]);
+        // The writer carries on.
+        w.run(transition(3, 1, "innocent")).await.unwrap();
+        assert_eq!(events(&c), vec!["first".to_owned(), "innocent".to_owned()]);
+    }
+}

@@ -1,0 +1,249 @@
+//! The statements of one transition, built once from the core's decision.
+//!
+//! A transition writes the case row (guarded by the version the decision
+//! was taken on), its event, its outbox rows, and its follow-ups: the
+//! barrier's new status, the agenda item it decides, and on SQLite the
+//! precedent index. Placing the case on the next agenda is the only
+//! follow-up that must read first ([`needs_transaction`]); it runs after
+//! these statements in the same transaction.
+//!
+//! **PostgreSQL** ([`pg_statement`]): all of it is one statement. The
+//! guarded `UPDATE` is a data-modifying CTE (`moved`); every other write is
+//! a further CTE that writes only `WHERE EXISTS (SELECT 1 FROM moved)`, and
+//! the statement's own `SELECT … FROM moved` sends the change feed's
+//! `pg_notify`. One round trip does what BEGIN, UPDATE, INSERT, the
+//! outbox's reads and inserts, NOTIFY and COMMIT did: a single statement is
+//! atomic on its own, and zero rows back means the guard failed and
+//! nothing was written.
+//!
+//! **SQLite** ([`sqlite_statements`]): the same writes as a list whose first
+//! statement is the guarded `UPDATE`; [`run_statements`] runs them in a
+//! transaction on a sea-orm connection, the writer thread
+//! ([`crate::sqlite_writer`]) on its own connection. Either way zero rows
+//! updated stops the list and rolls it back.
+
+use doorbraak_core::{Case, Event, FollowUp, Status};
+use sea_orm::sea_query::{
+    Alias, CommonTableExpression, Expr, InsertStatement, PostgresQueryBuilder, Query,
+    SelectStatement, SqliteQueryBuilder, SubQueryStatement, UpdateStatement, WithClause,
+};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Iterable,
+    QueryFilter, QueryTrait, Statement,
+};
+
+use crate::convert::{ms, set_status};
+use crate::entity::{agenda_item, barrier, case, case_event};
+use crate::{Backend, StoreError};
+
+/// Whether `follow` needs reads in the transaction: placing the case on
+/// the next agenda does.
+pub(crate) fn needs_transaction(follow: &FollowUp) -> bool {
+    follow.place_on_agenda.is_some()
+}
+
+/// The writes of a transition as sea-query statements, the guarded case
+/// update first; with a `guard`, every other one writes only when it holds.
+struct Writes {
+    update: UpdateStatement,
+    rest: Vec<SubQueryStatement>,
+}
+
+fn writes(
+    backend: Backend,
+    before: &Case,
+    after: &Status,
+    event: &Event,
+    follow: &FollowUp,
+    guard: Option<&Expr>,
+) -> Result<Writes, StoreError> {
+    let mut row = <case::ActiveModel as Default>::default();
+    set_status(&mut row, after);
+    let update = case::Entity::update_many()
+        .set(row)
+        .filter(case::Column::Id.eq(before.id))
+        .filter(case::Column::Version.eq(before.status.version))
+        .into_query();
+    let guarded = |mut u: UpdateStatement| {
+        if let Some(g) = guard {
+            u.and_where(g.clone());
+        }
+        SubQueryStatement::from(u)
+    };
+    let event_row = crate::cases::event_row(before.id, after.version, event);
+    let mut rest = vec![SubQueryStatement::from(match guard {
+        Some(_) => insert_if_moved(&event_row)?,
+        None => case_event::Entity::insert(event_row).into_query(),
+    })];
+    for insert in
+        crate::outbox::outbox_inserts(backend, before.id, &before.facts, after, event, guard)?
+    {
+        rest.push(insert.into());
+    }
+    if let Some(b) = &follow.barrier {
+        rest.push(guarded(
+            barrier::Entity::update_many()
+                .set(crate::barriers::barrier_change(b))
+                .filter(barrier::Column::Id.eq(b.id))
+                .into_query(),
+        ));
+    }
+    if let Some(d) = &follow.decide_item {
+        rest.push(guarded(
+            agenda_item::Entity::update_many()
+                .set(agenda_item::ActiveModel {
+                    decision: ActiveValue::Set(Some(d.action.as_str().to_owned())),
+                    note: ActiveValue::Set(d.note.clone()),
+                    decided_at: ActiveValue::Set(Some(ms(event.at))),
+                    ..<agenda_item::ActiveModel as Default>::default()
+                })
+                .filter(agenda_item::Column::Id.eq(d.item))
+                .into_query(),
+        ));
+    }
+    Ok(Writes { update, rest })
+}
+
+/// The name of the CTE that updates the case.
+const MOVED: &str = "moved";
+
+/// `EXISTS (SELECT 1 FROM moved)`: the case was updated.
+fn moved() -> Expr {
+    Expr::exists(
+        Query::select()
+            .expr(Expr::val(1))
+            .from(Alias::new(MOVED))
+            .to_owned(),
+    )
+}
+
+/// `INSERT INTO t (the set columns) SELECT (their values) FROM moved`.
+fn insert_if_moved<A: ActiveModelTrait>(row: &A) -> Result<InsertStatement, StoreError> {
+    let (mut columns, mut values) = (Vec::new(), Vec::new());
+    for c in <A::Entity as EntityTrait>::Column::iter() {
+        if let ActiveValue::Set(v) = row.get(c) {
+            columns.push(c);
+            values.push(Expr::val(v));
+        }
+    }
+    let mut select = Query::select();
+    select.exprs(values).from(Alias::new(MOVED));
+    Query::insert()
+        .into_table(<A::Entity as Default>::default())
+        .columns(columns)
+        .select_from(select)
+        .map(|i| i.to_owned())
+        .map_err(|e| StoreError::Corrupt(format!("insert after a move: {e}")))
+}
+
+fn cte(name: String, query: SubQueryStatement) -> CommonTableExpression {
+    CommonTableExpression::new()
+        .query(query)
+        .table_name(Alias::new(name))
+        .to_owned()
+}
+
+/// PostgreSQL: the whole transition as one statement; it returns one row
+/// when the case moved and none when its version had changed.
+pub(crate) fn pg_statement(
+    before: &Case,
+    after: &Status,
+    event: &Event,
+    follow: &FollowUp,
+) -> Result<Statement, StoreError> {
+    let mut w = writes(
+        Backend::Postgres,
+        before,
+        after,
+        event,
+        follow,
+        Some(&moved()),
+    )?;
+    w.update.returning_col(case::Column::Id);
+    let mut with = WithClause::new();
+    with.cte(cte(MOVED.to_owned(), w.update.into()));
+    for (i, q) in w.rest.into_iter().enumerate() {
+        with.cte(cte(format!("write_{i}"), q));
+    }
+    let mut result: SelectStatement = Query::select();
+    result
+        .column((Alias::new(MOVED), case::Column::Id))
+        .expr(Expr::cust(format!(
+            "pg_notify('{}', '')::text",
+            crate::feed::CHANNEL
+        )))
+        .from(Alias::new(MOVED));
+    let (sql, values) = with.query(result).build(PostgresQueryBuilder);
+    Ok(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
+}
+
+/// Runs [`pg_statement`] on `conn` (the pool, or a transaction):
+/// `Ok(true)` when the case moved, `Ok(false)` when its version had
+/// changed (nothing was written).
+pub(crate) async fn run_pg<C: ConnectionTrait>(
+    conn: &C,
+    before: &Case,
+    after: &Status,
+    event: &Event,
+    follow: &FollowUp,
+) -> Result<bool, StoreError> {
+    let rows = conn
+        .query_all_raw(pg_statement(before, after, event, follow)?)
+        .await?;
+    Ok(rows.len() == 1)
+}
+
+/// SQLite: the transition's statements, the guarded update first.
+pub(crate) fn sqlite_statements(
+    before: &Case,
+    after: &Status,
+    event: &Event,
+    follow: &FollowUp,
+) -> Result<Vec<Statement>, StoreError> {
+    let w = writes(Backend::Sqlite, before, after, event, follow, None)?;
+    let build = |(sql, values): (String, sea_orm::sea_query::Values)| {
+        Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+    };
+    let mut out = vec![build(w.update.build(SqliteQueryBuilder))];
+    for q in &w.rest {
+        out.push(build(match q {
+            SubQueryStatement::InsertStatement(i) => i.build(SqliteQueryBuilder),
+            SubQueryStatement::UpdateStatement(u) => u.build(SqliteQueryBuilder),
+            other => {
+                return Err(StoreError::Corrupt(format!(
+                    "unexpected statement in a transition: {other:?}"
+                )));
+            }
+        }));
+    }
+    let explanation = after.resolution.as_ref().map(|r| r.explanation.as_str());
+    out.extend(crate::barriers::precedent_statement(
+        before.id,
+        &before.facts.rule.citation,
+        explanation,
+        follow.precedent,
+    ));
+    Ok(out)
+}
+
+/// Runs [`sqlite_statements`] on `conn` (a transaction): zero rows updated
+/// by the first is a version conflict, and the rest is not run.
+pub(crate) async fn run_statements<C: ConnectionTrait>(
+    conn: &C,
+    statements: Vec<Statement>,
+) -> Result<(), StoreError> {
+    let mut it = statements.into_iter();
+    if let Some(first) = it.next()
+        && conn.execute_raw(first).await?.rows_affected() != 1
+    {
+        return Err(StoreError::VersionConflict);
+    }
+    for s in it {
+        conn.execute_raw(s).await?;
+    }
+    Ok(())
+}
