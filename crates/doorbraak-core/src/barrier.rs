@@ -161,32 +161,40 @@ pub fn text_similarity(a: &str, b: &str) -> f64 {
 /// submitter. Only completed stays count; a case still at a level adds
 /// nothing for it. Several stays at one level are added up.
 pub fn level_durations(events: &[Event]) -> Vec<(Level, Duration)> {
+    level_durations_of(events.iter().map(|e| (e.to_state, e.at)))
+}
+
+/// [`level_durations`] from each event's resulting state and time, in
+/// order: all it looks at, so statistics need not load whole events.
+pub fn level_durations_of(
+    steps: impl IntoIterator<Item = (CaseState, Timestamp)>,
+) -> Vec<(Level, Duration)> {
     let mut out: Vec<(Level, Duration)> = Vec::new();
     let mut current: Option<(Level, Timestamp)> = None;
     let mut paused: Option<Timestamp> = None;
     let mut waited = Duration::zero();
-    for e in events {
-        let entering = e.to_state.active_level();
-        if e.to_state == CaseState::AwaitingInformation {
-            paused.get_or_insert(e.at);
+    for (to_state, at) in steps {
+        let entering = to_state.active_level();
+        if to_state == CaseState::AwaitingInformation {
+            paused.get_or_insert(at);
             continue;
         }
         if let Some(p) = paused.take() {
-            waited += e.at - p;
+            waited += at - p;
         }
         match (current, entering) {
             (Some((l, _)), Some(n)) if l == n => {}
             (Some((l, since)), _) => {
-                let spent = (e.at - since) - waited;
+                let spent = (at - since) - waited;
                 match out.iter_mut().find(|(x, _)| *x == l) {
                     Some((_, d)) => *d += spent,
                     None => out.push((l, spent)),
                 }
-                current = entering.map(|n| (n, e.at));
+                current = entering.map(|n| (n, at));
                 waited = Duration::zero();
             }
             (None, Some(n)) => {
-                current = Some((n, e.at));
+                current = Some((n, at));
                 waited = Duration::zero();
             }
             (None, None) => {}

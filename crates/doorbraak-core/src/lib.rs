@@ -23,7 +23,8 @@ mod values;
 
 pub use barrier::{
     BarrierStatus, EVALUATION_WINDOW_DAYS, barrier_status_after, citation_similarity,
-    evaluation_due_by, level_durations, needs_evaluation, percentile, text_similarity,
+    evaluation_due_by, level_durations, level_durations_of, needs_evaluation, percentile,
+    text_similarity,
 };
 pub use decision::{
     AgendaPlace, AgendaRef, BarrierChange, Decision, Facts, FollowUp, ItemDecision, PrecedentChange,

@@ -4,10 +4,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::NaiveDate;
 use doorbraak_core::{
-    BwbId, Case, CaseId, CaseState, Level, MinistryCode, Outcome, PolicyDomain, Principal,
-    ReadScope, Role, RuleScope, StatisticsScope, Text, Timestamp, barrier_scope, check_link,
-    citation_similarity, level_durations, link_event, may_read_statistics, may_read_summary,
-    may_search_precedents, percentile, statistics_scope, text_similarity,
+    BwbId, Case, CaseId, CaseState, Level, MinistryCode, Outcome, PolicyDomain, Principal, Role,
+    RuleScope, StatisticsScope, Text, Timestamp, barrier_scope, check_link, citation_similarity,
+    level_durations_of, link_event, may_read_statistics, may_read_summary, may_search_precedents,
+    percentile, statistics_scope, text_similarity,
 };
 use doorbraak_store::{
     BarrierQuery, BarrierRecord, BarrierScope, NewBarrier, PrecedentHit, StatRow,
@@ -482,13 +482,10 @@ impl Engine {
         let mut by_level: BTreeMap<Level, Vec<f64>> = BTreeMap::new();
         for chunk in ids.chunks(5_000) {
             // Aggregates only: who may see the statistics was checked above.
-            let events = self.store.events_of(&ReadScope::All, chunk).await?;
-            let mut logs: HashMap<CaseId, Vec<doorbraak_core::Event>> = HashMap::new();
-            for e in events {
-                logs.entry(e.case_id).or_default().push(e.event);
-            }
-            for log in logs.values() {
-                for (level, d) in level_durations(log) {
+            let steps = self.store.state_steps(chunk).await?;
+            // In case order, each case's steps in sequence order.
+            for log in steps.chunk_by(|a, b| a.0 == b.0) {
+                for (level, d) in level_durations_of(log.iter().map(|(_, s, at)| (*s, *at))) {
                     by_level
                         .entry(level)
                         .or_default()

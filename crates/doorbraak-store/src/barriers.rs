@@ -415,6 +415,35 @@ impl Store {
             .collect()
     }
 
+    /// For statistics only (no scope: the caller checked who may see
+    /// them): each event's resulting state and time, per case, in
+    /// sequence order; everything [`doorbraak_core::level_durations_of`]
+    /// needs, without the events' texts and effects.
+    pub async fn state_steps(
+        &self,
+        case_ids: &[CaseId],
+    ) -> Result<Vec<(CaseId, doorbraak_core::CaseState, Timestamp)>, StoreError> {
+        use crate::entity::case_event;
+        self.count();
+        if case_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows: Vec<(i64, String, i64)> = case_event::Entity::find()
+            .select_only()
+            .column(case_event::Column::CaseId)
+            .column(case_event::Column::ToState)
+            .column(case_event::Column::At)
+            .filter(case_event::Column::CaseId.is_in(case_ids.iter().copied()))
+            .order_by_asc(case_event::Column::CaseId)
+            .order_by_asc(case_event::Column::Sequence)
+            .into_tuple()
+            .all(&self.read)
+            .await?;
+        rows.into_iter()
+            .map(|(case, state, at)| Ok((case, parse("state", &state)?, from_ms(at)?)))
+            .collect()
+    }
+
     /// The statistic rows of the cases whose rule a ministry owns (through
     /// their barrier, or their own citation when not linked).
     pub async fn stat_rows(&self, ministry: &str) -> Result<Vec<StatRow>, StoreError> {
