@@ -428,7 +428,8 @@ impl Store {
         if case_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let rows: Vec<(i64, String, i64)> = case_event::Entity::find()
+        use futures_util::TryStreamExt;
+        case_event::Entity::find()
             .select_only()
             .column(case_event::Column::CaseId)
             .column(case_event::Column::ToState)
@@ -436,12 +437,15 @@ impl Store {
             .filter(case_event::Column::CaseId.is_in(case_ids.iter().copied()))
             .order_by_asc(case_event::Column::CaseId)
             .order_by_asc(case_event::Column::Sequence)
-            .into_tuple()
-            .all(&self.read)
-            .await?;
-        rows.into_iter()
-            .map(|(case, state, at)| Ok((case, parse("state", &state)?, from_ms(at)?)))
-            .collect()
+            .into_tuple::<(i64, String, i64)>()
+            .stream(&self.read)
+            .await?
+            .map_err(StoreError::from)
+            .and_then(|(case, state, at)| async move {
+                Ok((case, parse("state", &state)?, from_ms(at)?))
+            })
+            .try_collect()
+            .await
     }
 
     /// The statistic rows of the cases whose rule a ministry owns (through
@@ -453,7 +457,11 @@ impl Store {
             .from(barrier::Entity)
             .and_where(barrier::Column::OwningMinistry.eq(ministry))
             .to_owned();
-        let rows: Vec<StatTuple> = case::Entity::find()
+        use futures_util::TryStreamExt;
+        // Streamed and converted row by row: a ministry has many cases, and
+        // holding the driver's rows for all of them at once is what set the
+        // server's peak memory.
+        let rows = case::Entity::find()
             .select_only()
             .column(case::Column::Id)
             .column(case::Column::FocusArea)
@@ -474,12 +482,12 @@ impl Store {
                     ),
             )
             .order_by_asc(case::Column::Id)
-            .into_tuple()
-            .all(&self.read)
+            .into_tuple::<StatTuple>()
+            .stream(&self.read)
             .await?;
-        rows.into_iter()
-            .map(
-                |(id, area, domains, created, state, outcome, funds, decided, barrier)| {
+        rows.map_err(StoreError::from)
+            .and_then(
+                |(id, area, domains, created, state, outcome, funds, decided, barrier)| async move {
                     Ok(StatRow {
                         case_id: id,
                         focus_area: area,
@@ -496,7 +504,8 @@ impl Store {
                     })
                 },
             )
-            .collect()
+            .try_collect()
+            .await
     }
 }
 

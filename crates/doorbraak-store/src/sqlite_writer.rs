@@ -126,7 +126,21 @@ fn serve(mut conn: rusqlite::Connection, queue: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let results = commit_batch(&mut conn, &batch);
+        // A panic inside (a bug; rusqlite itself does not panic) must not
+        // take the writer down with it: the batch is rolled back and its
+        // callers get an error, and the next batch starts afresh.
+        let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            commit_batch(&mut conn, &batch)
+        }))
+        .unwrap_or_else(|_| {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            batch
+                .iter()
+                .map(|_| Err(db_err("the writer failed during this batch")))
+                .collect()
+        });
         for (job, result) in batch.into_iter().zip(results) {
             // The caller may have gone away; what was committed stays.
             let _ = job.reply.send(result);
