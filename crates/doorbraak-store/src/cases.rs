@@ -185,7 +185,7 @@ impl Store {
         before: &Case,
         decision: &doorbraak_core::Decision,
     ) -> Result<Status, StoreError> {
-        use crate::transition::{needs_transaction, run_pg, run_statements, sqlite_statements};
+        use crate::transition::{needs_transaction, run_pg, sqlite_statements};
         let (event, follow) = (&decision.event, &decision.follow_up);
         self.count();
         let after = apply(Some(&before.status), event);
@@ -205,15 +205,8 @@ impl Store {
             return Ok(after);
         }
         let txn = self.begin_write().await?;
-        let moved = match self.backend {
-            crate::Backend::Postgres => match run_pg(&txn, before, &after, event, follow).await? {
-                true => Ok(()),
-                false => Err(StoreError::VersionConflict),
-            },
-            crate::Backend::Sqlite => {
-                run_statements(&txn, sqlite_statements(before, &after, event, follow)?).await
-            }
-        };
+        let moved =
+            crate::transition::run_in(&txn, self.backend, before, &after, event, follow).await;
         if let Err(e) = moved {
             txn.rollback().await?;
             return Err(e);
@@ -235,7 +228,6 @@ impl Store {
         at: Timestamp,
         event: impl FnOnce(i64) -> Event + Send,
     ) -> Result<Status, StoreError> {
-        use crate::transition::{run_pg, run_statements, sqlite_statements};
         self.count();
         let txn = self.begin_write().await?;
         let id = match barrier {
@@ -245,15 +237,8 @@ impl Store {
         let event = event(id);
         let after = apply(Some(&before.status), &event);
         let none = doorbraak_core::FollowUp::default();
-        let moved = match self.backend {
-            crate::Backend::Postgres => match run_pg(&txn, before, &after, &event, &none).await? {
-                true => Ok(()),
-                false => Err(StoreError::VersionConflict),
-            },
-            crate::Backend::Sqlite => {
-                run_statements(&txn, sqlite_statements(before, &after, &event, &none)?).await
-            }
-        };
+        let moved =
+            crate::transition::run_in(&txn, self.backend, before, &after, &event, &none).await;
         if let Err(e) = moved {
             txn.rollback().await?;
             return Err(e);

@@ -263,6 +263,27 @@ pub(crate) async fn run_statements<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Runs the transition's writes inside `txn`, on either database: a
+/// version conflict is an error, and the caller rolls back.
+pub(crate) async fn run_in(
+    txn: &sea_orm::DatabaseTransaction,
+    backend: Backend,
+    before: &Case,
+    after: &Status,
+    event: &Event,
+    follow: &FollowUp,
+) -> Result<(), StoreError> {
+    match backend {
+        Backend::Postgres => match run_pg(txn, before, after, event, follow).await? {
+            true => Ok(()),
+            false => Err(StoreError::VersionConflict),
+        },
+        Backend::Sqlite => {
+            run_statements(txn, sqlite_statements(before, after, event, follow)?).await
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::changed_columns;
