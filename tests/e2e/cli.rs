@@ -300,16 +300,7 @@ async fn serve_on_sqlite_prints_the_first_token_once_and_stops_cleanly() {
 async fn serve_on_postgres_prints_the_first_token_once_and_stops_cleanly() {
     let url = pg_database().await;
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(BIN)
-        .args(["migrate", "--database-url", &url])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_ok(dir.path(), &["migrate"], &url);
     serve_lifecycle(&url).await;
 }
 
