@@ -16,6 +16,7 @@ mod m20261201_000004_sessions_email;
 mod m20261201_000005_outbox;
 mod m20261201_000006_identities;
 mod m20261202_000007_open_cases;
+mod m20261202_000008_stat_sums;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_outbox::Migration),
             Box::new(m20261201_000006_identities::Migration),
             Box::new(m20261202_000007_open_cases::Migration),
+            Box::new(m20261202_000008_stat_sums::Migration),
         ]
     }
 }

@@ -26,6 +26,24 @@ async fn count(db_url: &str, sql: &'static str) -> i64 {
     }
 }
 
+/// `count` for any query (the statistics tests').
+pub(crate) async fn count_of(db_url: &str, sql: &'static str) -> i64 {
+    count(db_url, sql).await
+}
+
+/// Runs one statement on the test's database, behind the engine's back.
+pub(crate) async fn execute(db_url: &str, sql: &'static str) {
+    if db_url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(db_url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    } else {
+        let pool = sqlx::PgPool::connect(db_url).await.unwrap();
+        sqlx::query(sql).execute(&pool).await.unwrap();
+        pool.close().await;
+    }
+}
+
 async fn generated_cases_replay_to_their_state(db: Db) {
     let app = TestApp::spawn(db).await;
     let report = app.engine.generate(800, 7).await.unwrap();

@@ -19,6 +19,7 @@ mod outage;
 mod register;
 mod schema;
 mod scope;
+mod statistics;
 mod subscriptions;
 mod volume;
 mod web;

@@ -53,6 +53,8 @@ struct Size {
     cases: usize,
     generate_rows_per_s: f64,
     raw_rows_per_s: f64,
+    /// Seconds to fold every case into the statistics' sums afterwards.
+    fold_s: f64,
     reads: Vec<Run>,
     /// Reads whose answers were refused for taking too long, and how many.
     refused: Vec<(&'static str, u64)>,
@@ -158,6 +160,13 @@ async fn one(a: &crate::Args, cases: usize, secs: Duration) -> Result<Size> {
     if raw_rows as f64 != rows {
         bail!("the raw copy moved {raw_rows} rows, the generator wrote {rows}");
     }
+    // The statistics' sums, as `doorbraak generate` folds them at the end.
+    let started = Instant::now();
+    engine
+        .fold_all_statistics(doorbraak_engine::BULK_FOLD_BATCH)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let fold_s = started.elapsed().as_secs_f64();
     let area = engine
         .focus_areas()
         .first()
@@ -281,6 +290,7 @@ async fn one(a: &crate::Args, cases: usize, secs: Duration) -> Result<Size> {
         cases,
         generate_rows_per_s,
         raw_rows_per_s,
+        fold_s,
         reads: runs,
         refused: refused.into_iter().filter(|(_, n)| *n > 0).collect(),
         peak_kib: peak,
@@ -308,6 +318,11 @@ pub async fn run(a: &crate::Args, sizes: &[usize]) -> Result<()> {
             s.raw_rows_per_s,
             s.generate_rows_per_s / s.raw_rows_per_s,
             s.peak_kib as f64 / 1024.0
+        );
+        println!(
+            "  then folding the statistics' sums: {:.1} s ({:.0} cases/s)",
+            s.fold_s,
+            s.cases as f64 / s.fold_s.max(1e-9)
         );
         crate::print_runs(&s.reads);
         for (name, n) in &s.refused {

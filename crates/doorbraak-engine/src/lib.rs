@@ -28,6 +28,7 @@ mod meetings;
 mod notify;
 mod register;
 mod sessions;
+mod statistics;
 
 pub use auth::{TOKEN_PREFIX, UserInput, hash_token};
 pub use cases::{CommandInput, Page};
@@ -48,6 +49,7 @@ pub use register::{
     StatFilter,
 };
 pub use sessions::{ABSOLUTE, IDLE, NewSessionCookie, Session, SignInMethod};
+pub use statistics::BULK_FOLD_BATCH;
 
 pub use doorbraak_store::{
     AgendaItemRecord, Backend, BarrierQuery, BarrierRecord, CaseQuery, FocusAreaRow, MeetingRecord,

@@ -1,17 +1,15 @@
 //! The barrier register, precedents and what ministries see.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use doorbraak_core::{
     BwbId, Case, CaseId, CaseState, Level, MinistryCode, Outcome, PolicyDomain, Principal, Role,
     RuleScope, StatisticsScope, Text, Timestamp, barrier_scope, check_link, citation_similarity,
-    level_durations_of, link_event, may_read_statistics, may_read_summary, may_search_precedents,
-    percentile, statistics_scope, text_similarity,
+    link_event, may_read_statistics, may_read_summary, may_search_precedents, statistics_scope,
+    text_similarity,
 };
-use doorbraak_store::{
-    BarrierQuery, BarrierRecord, BarrierScope, NewBarrier, PrecedentHit, StatRow,
-};
+use doorbraak_store::{BarrierQuery, BarrierRecord, NewBarrier, PrecedentHit, StatRow};
 
 use crate::{Engine, EngineError};
 
@@ -76,9 +74,9 @@ pub struct MinistryStatistics {
     pub level_durations: Vec<LevelDuration>,
     /// Per barrier: (barrier, cases, areas), most cases first.
     pub per_barrier: Vec<(BarrierRecord, usize, usize)>,
-    /// Every amount unlocked in the period with the moment it was decided,
-    /// oldest first: for a chart over time (no case is named).
-    pub funds_over_time: Vec<(Timestamp, i64)>,
+    /// The amounts unlocked in the period per Amsterdam month of the
+    /// decision (year, month), oldest first: for a chart over time.
+    pub funds_by_month: Vec<((i32, u32), i64)>,
 }
 
 /// The filters of a statistics request.
@@ -91,10 +89,10 @@ pub struct StatFilter {
 }
 
 impl StatFilter {
-    fn in_period(&self, t: Timestamp) -> bool {
+    pub(crate) fn in_period(&self, t: Timestamp) -> bool {
         self.from.is_none_or(|f| t >= f) && self.to.is_none_or(|x| t < x)
     }
-    fn matches(&self, r: &StatRow) -> bool {
+    pub(crate) fn matches(&self, r: &StatRow) -> bool {
         self.area.as_ref().is_none_or(|a| *a == r.focus_area)
             && self.domain.as_ref().is_none_or(|d| r.domains.contains(d))
     }
@@ -118,7 +116,7 @@ pub struct Lesson {
     pub decided_at: Timestamp,
 }
 
-fn round1(v: f64) -> f64 {
+pub(crate) fn round1(v: f64) -> f64 {
     (v * 10.0).round() / 10.0
 }
 
@@ -383,7 +381,11 @@ impl Engine {
         Ok(self.store.search_precedents(&words, first).await?)
     }
 
-    fn check_ministry_reader(&self, p: &Principal, ministry: &str) -> Result<String, EngineError> {
+    pub(crate) fn check_ministry_reader(
+        &self,
+        p: &Principal,
+        ministry: &str,
+    ) -> Result<String, EngineError> {
         let code = MinistryCode::parse("ministry", ministry)?
             .as_str()
             .to_owned();
@@ -400,126 +402,6 @@ impl Engine {
                 "you may read the statistics of your own ministry only".into(),
             ))
         }
-    }
-
-    /// What a ministry sees of its rules over a period.
-    pub async fn ministry_statistics(
-        &self,
-        p: &Principal,
-        ministry: &str,
-        f: &StatFilter,
-    ) -> Result<MinistryStatistics, EngineError> {
-        let code = self.check_ministry_reader(p, ministry)?;
-        let rows: Vec<StatRow> = self
-            .store
-            .stat_rows(&code)
-            .await?
-            .into_iter()
-            .filter(|r| f.matches(r))
-            .collect();
-        let barriers = self
-            .store
-            .list_barriers(
-                &BarrierScope::Ministry(code.clone()),
-                &BarrierQuery::default(),
-                None,
-                None,
-                u64::MAX >> 1,
-            )
-            .await?;
-        let created: Vec<&StatRow> = rows.iter().filter(|r| f.in_period(r.created_at)).collect();
-        let decided: Vec<&StatRow> = rows
-            .iter()
-            .filter(|r| r.decided_at.is_some_and(|d| f.in_period(d)))
-            .collect();
-        let areas: BTreeSet<&str> = created.iter().map(|r| r.focus_area.as_str()).collect();
-        let mut funds_over_time: Vec<(Timestamp, i64)> = decided
-            .iter()
-            .filter(|r| r.state == CaseState::Resolved)
-            .filter_map(|r| Some((r.decided_at?, r.funds_cents?)))
-            .collect();
-        funds_over_time.sort_unstable();
-        let funds: i64 = funds_over_time.iter().map(|(_, c)| c).sum();
-        let mut outcomes: BTreeMap<Option<&'static str>, (Option<Outcome>, usize)> =
-            BTreeMap::new();
-        for r in decided.iter().filter(|r| r.state.is_decided()) {
-            let e = outcomes
-                .entry(r.outcome.map(|o| o.as_str()))
-                .or_insert((r.outcome, 0));
-            e.1 += 1;
-        }
-        // Barriers count when one of their cases passes the area and domain filters.
-        let filtered = f.area.is_some() || f.domain.is_some();
-        let mut per: HashMap<i64, (usize, BTreeSet<&str>)> = HashMap::new();
-        for r in &rows {
-            if let Some(b) = r.barrier_id {
-                let e = per.entry(b).or_default();
-                e.0 += 1;
-                e.1.insert(r.focus_area.as_str());
-            }
-        }
-        let relevant: Vec<&BarrierRecord> = barriers
-            .iter()
-            .filter(|b| !filtered || per.contains_key(&b.id))
-            .collect();
-        let count = |pick: &dyn Fn(&BarrierRecord) -> Option<Timestamp>| {
-            relevant
-                .iter()
-                .filter(|b| pick(b).is_some_and(|t| f.in_period(t)))
-                .count()
-        };
-        let mut per_barrier: Vec<(BarrierRecord, usize, usize)> = relevant
-            .iter()
-            .map(|b| {
-                let (n, a) = per.get(&b.id).map_or((0, 0), |(n, a)| (*n, a.len()));
-                ((*b).clone(), n, a)
-            })
-            .collect();
-        per_barrier.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.id.cmp(&b.0.id)));
-
-        // Time per level, over the cases submitted in the period.
-        let ids: Vec<CaseId> = created.iter().map(|r| r.case_id).collect();
-        let mut by_level: BTreeMap<Level, Vec<f64>> = BTreeMap::new();
-        for chunk in ids.chunks(5_000) {
-            // Aggregates only: who may see the statistics was checked above.
-            let steps = self.store.state_steps(chunk).await?;
-            // In case order, each case's steps in sequence order.
-            for log in steps.chunk_by(|a, b| a.0 == b.0) {
-                for (level, d) in level_durations_of(log.iter().map(|(_, s, at)| (*s, *at))) {
-                    by_level
-                        .entry(level)
-                        .or_default()
-                        .push(d.num_milliseconds() as f64 / 86_400_000.0);
-                }
-            }
-        }
-        let level_durations = Level::ALL
-            .iter()
-            .map(|l| {
-                let mut v = by_level.remove(l).unwrap_or_default();
-                v.sort_by(f64::total_cmp);
-                LevelDuration {
-                    level: *l,
-                    cases: v.len(),
-                    median_days: percentile(&v, 50.0).map(round1),
-                    p90_days: percentile(&v, 90.0).map(round1),
-                }
-            })
-            .collect();
-        Ok(MinistryStatistics {
-            ministry: code,
-            barriers_reported: count(&|b| Some(b.created_at)),
-            barriers_decided: count(&|b| b.decided_at),
-            barriers_implemented: count(&|b| b.implemented_at),
-            barriers_refused: count(&|b| b.refused_at),
-            cases_total: created.len(),
-            areas_affected: areas.len(),
-            funds_unlocked_cents: funds,
-            outcomes: outcomes.into_values().collect(),
-            level_durations,
-            per_barrier,
-            funds_over_time,
-        })
     }
 
     /// The periodic report: per ministry the caller may read, what was

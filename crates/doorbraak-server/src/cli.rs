@@ -346,6 +346,32 @@ fn spawn_deadline_worker(engine: Engine) {
     });
 }
 
+/// Cases folded into the statistics' sums per transaction in the
+/// background (small, so a fold never holds the write lock for long).
+const FOLD_BATCH: u64 = 500;
+
+/// Keeps the statistics' sums up to date: folds in the cases whose
+/// contribution may have changed, a batch at a time, and rests a quarter
+/// of a second when none are waiting. Readers never wait for it: what is
+/// not folded in yet is read case by case.
+fn spawn_statistics_folder(engine: Engine) {
+    tokio::spawn(async move {
+        loop {
+            let pause = match engine.fold_statistics(FOLD_BATCH).await {
+                Ok(n) if n as u64 >= FOLD_BATCH => None,
+                Ok(_) => Some(std::time::Duration::from_millis(250)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot fold cases into the statistics; retrying in 5 s");
+                    Some(std::time::Duration::from_secs(5))
+                }
+            };
+            if let Some(p) = pause {
+                tokio::time::sleep(p).await;
+            }
+        }
+    });
+}
+
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve {
@@ -431,6 +457,7 @@ async fn run(cli: Cli) -> Result<()> {
             );
             let signal = shutdown_signal()?;
             spawn_deadline_worker(engine.clone());
+            spawn_statistics_folder(engine.clone());
             engine
                 .start_change_feed()
                 .await
@@ -459,6 +486,15 @@ async fn run(cli: Cli) -> Result<()> {
                 r.users,
                 (r.cases + r.events + r.barriers + r.meetings + r.agenda_items) as f64
                     / secs.max(1e-9)
+            ))?;
+            let started = std::time::Instant::now();
+            let folded = engine
+                .fold_all_statistics(doorbraak_engine::BULK_FOLD_BATCH)
+                .await
+                .map_err(|e| anyhow!("cannot fold the cases into the statistics: {e}"))?;
+            out(&format!(
+                "folded {folded} cases into the statistics' sums in {:.1} s",
+                started.elapsed().as_secs_f64()
             ))?;
             Ok(())
         }

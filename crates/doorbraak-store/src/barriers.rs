@@ -423,29 +423,8 @@ impl Store {
         &self,
         case_ids: &[CaseId],
     ) -> Result<Vec<(CaseId, doorbraak_core::CaseState, Timestamp)>, StoreError> {
-        use crate::entity::case_event;
         self.count();
-        if case_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        use futures_util::TryStreamExt;
-        case_event::Entity::find()
-            .select_only()
-            .column(case_event::Column::CaseId)
-            .column(case_event::Column::ToState)
-            .column(case_event::Column::At)
-            .filter(case_event::Column::CaseId.is_in(case_ids.iter().copied()))
-            .order_by_asc(case_event::Column::CaseId)
-            .order_by_asc(case_event::Column::Sequence)
-            .into_tuple::<(i64, String, i64)>()
-            .stream(&self.read)
-            .await?
-            .map_err(StoreError::from)
-            .and_then(|(case, state, at)| async move {
-                Ok((case, parse("state", &state)?, from_ms(at)?))
-            })
-            .try_collect()
-            .await
+        crate::stats::steps_on(&self.read, case_ids).await
     }
 
     /// The statistic rows of the cases whose rule a ministry owns (through

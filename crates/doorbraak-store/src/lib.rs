@@ -31,6 +31,7 @@ mod outbox;
 mod reference;
 mod sessions;
 mod sqlite_writer;
+mod stats;
 mod transition;
 mod users;
 
@@ -48,6 +49,7 @@ pub use outbox::{
 };
 pub use reference::{FocusAreaRow, MinistryRow};
 pub use sessions::{NewSession, SessionRecord};
+pub use stats::{StatInput, StatSnapshot};
 pub use users::{NewUser, UserChange, UserRecord};
 
 use sea_orm::DatabaseConnection;

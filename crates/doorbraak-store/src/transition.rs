@@ -116,6 +116,21 @@ fn changed_columns(before: &Status, after: &Status) -> case::ActiveModel {
             new.not_set(c);
         }
     }
+    // What the case adds to the statistics' sums depends on these (and on
+    // the states its events lead to, which change only with the state):
+    // the folder must look at it again (`crate::stats`).
+    if [
+        case::Column::State,
+        case::Column::BarrierId,
+        case::Column::ResolutionOutcome,
+        case::Column::ResolutionFundsCents,
+        case::Column::ResolutionDecidedAt,
+    ]
+    .into_iter()
+    .any(|c| new.get(c).is_set())
+    {
+        new.stat_dirty = ActiveValue::Set(1);
+    }
     new
 }
 
@@ -319,5 +334,17 @@ mod tests {
             .map(|c| sea_orm::IdenStatic::as_str(&c).to_owned())
             .collect();
         assert_eq!(set, ["assignee_id", "version", "updated_at"]);
+
+        // A move up changes what the case adds to the statistics.
+        let up = Status {
+            state: CaseState::AtAlliance,
+            level: Level::Alliance,
+            highest_level: Level::Alliance,
+            version: 2,
+            ..before.clone()
+        };
+        let row = changed_columns(&before, &up);
+        assert!(row.get(case::Column::StatDirty).is_set());
+        assert!(row.get(case::Column::State).is_set());
     }
 }

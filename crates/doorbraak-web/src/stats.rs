@@ -1,11 +1,9 @@
 //! A ministry's dashboard: its barriers, time per level, outcomes and euros
 //! unlocked, experiments to evaluate, the CSV download and the report.
 
-use std::collections::BTreeMap;
-
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, NaiveDate, TimeZone};
+use chrono::{NaiveDate, TimeZone};
 use chrono_tz::Europe::Amsterdam;
 use doorbraak_core::{
     PolicyDomain, StatisticsScope, Timestamp, evaluation_due_by, may_read_statistics,
@@ -180,11 +178,7 @@ fn charts(s: &MinistryStatistics) -> Markup {
             shown: n.to_string(),
         })
         .collect();
-    let mut months: BTreeMap<(i32, u32), i64> = BTreeMap::new();
-    for (t, cents) in &s.funds_over_time {
-        let d = nl::local_date(*t);
-        *months.entry((d.year(), d.month())).or_default() += cents;
-    }
+    let months = &s.funds_by_month;
     const MONTHS: [&str; 12] = [
         "jan", "feb", "mrt", "apr", "mei", "jun", "jul", "aug", "sep", "okt", "nov", "dec",
     ];

@@ -41,6 +41,9 @@ pub struct Model {
     pub resolution_effective_from: Option<String>,
     pub resolution_experiment_ends: Option<String>,
     pub resolution_evaluation_date: Option<String>,
+    /// 1 while what the case adds to the statistics' sums may have changed
+    /// since it was folded in (migration 8).
+    pub stat_dirty: i32,
 }
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -14,6 +14,8 @@ pub mod outbox;
 pub mod service_norm;
 pub mod session;
 pub mod sign_in_link;
+pub mod stat_case;
+pub mod stat_node;
 pub mod user;
 pub mod user_area;
 pub mod user_identity;
