@@ -5,9 +5,16 @@ Usage: scripts/precedent-probe.py PATH-TO-DATABASE (a file filled by
 `doorbraak generate --cases N`). Takes the first three words of a resolved
 case's citation and times, newest 200 matches first as the store does, the
 full-text query with prefix terms and with whole words, each with and
-without bm25 ranking, and a count of all matches. Prints milliseconds
-(best of five) and the number of indexed precedents.
+without bm25 ranking, and a count of all matches. Then the candidate
+design for a flat search: a copy of the index with a 3-letter prefix
+index (`prefix='3'`, in a temporary table, the file is not changed), each
+word's first three letters as its term, newest 400 candidates with their
+text, and how many of them hold every word as the start of a word (what
+our own code would check). Prints milliseconds (best of five) and the
+number of indexed precedents.
 """
+
+import re
 
 import sqlite3
 import sys
@@ -49,6 +56,23 @@ def main():
         )
         count = best_of(conn, "SELECT count(*) FROM precedents_fts WHERE precedents_fts MATCH ?", [expr])
         print(f"{name:13} bm25 {ranked:7.2f} ms   no rank {plain:7.2f} ms   count all {count:7.2f} ms")
+
+    conn.execute("CREATE VIRTUAL TABLE temp.probe USING fts5(citation, explanation, prefix='3')")
+    conn.execute(
+        "INSERT INTO temp.probe(rowid, citation, explanation) "
+        "SELECT rowid, citation, explanation FROM precedents_fts"
+    )
+    short = " ".join(f'"{w[:3].lower()}"*' for w in words)
+    sql = f"SELECT rowid, citation || ' ' || explanation FROM temp.probe WHERE probe MATCH ? ORDER BY rowid DESC LIMIT 400"
+    took = best_of(conn, sql, [short])
+    rows = conn.execute(sql, [short]).fetchall()
+    wanted = [w.lower() for w in words]
+    kept = sum(
+        1
+        for _, text in rows
+        if all(any(t.startswith(w) for t in re.findall(r"\w+", text.lower())) for w in wanted)
+    )
+    print(f"3-letter prefix index, 400 candidates with text {took:7.2f} ms   {kept} of {len(rows)} hold every word")
 
 
 if __name__ == "__main__":
