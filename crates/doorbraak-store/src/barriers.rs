@@ -13,20 +13,6 @@ use crate::convert::{case_from_row, date_opt, date_text, from_ms, ms, parse};
 use crate::entity::{barrier, case};
 use crate::{Backend, Store, StoreError};
 
-/// (barrier, case, reference, state, area, outcome) of a linked case.
-/// The raw columns of a [`StatRow`].
-type StatTuple = (
-    i64,
-    String,
-    String,
-    i64,
-    String,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<i64>,
-);
-
 /// A barrier as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BarrierRecord {
@@ -431,60 +417,29 @@ impl Store {
     /// their barrier, or their own citation when not linked).
     pub async fn stat_rows(&self, ministry: &str) -> Result<Vec<StatRow>, StoreError> {
         self.count();
-        let linked = sea_orm::sea_query::Query::select()
-            .column(barrier::Column::Id)
-            .from(barrier::Entity)
-            .and_where(barrier::Column::OwningMinistry.eq(ministry))
-            .to_owned();
         use futures_util::TryStreamExt;
+        use sea_orm::StreamTrait;
         // Streamed and converted row by row: a ministry has many cases, and
         // holding the driver's rows for all of them at once is what set the
         // server's peak memory.
-        let rows = case::Entity::find()
-            .select_only()
-            .column(case::Column::Id)
-            .column(case::Column::FocusArea)
-            .column(case::Column::Domains)
-            .column(case::Column::CreatedAt)
-            .column(case::Column::State)
-            .column(case::Column::ResolutionOutcome)
-            .column(case::Column::ResolutionFundsCents)
-            .column(case::Column::ResolutionDecidedAt)
-            .column(case::Column::BarrierId)
-            .filter(
-                Condition::any()
-                    .add(case::Column::BarrierId.in_subquery(linked))
-                    .add(
-                        Condition::all()
-                            .add(case::Column::BarrierId.is_null())
-                            .add(case::Column::RuleMinistry.eq(ministry)),
-                    ),
-            )
-            .order_by_asc(case::Column::Id)
-            .into_tuple::<StatTuple>()
-            .stream(&self.read)
-            .await?;
-        rows.map_err(StoreError::from)
-            .and_then(
-                |(id, area, domains, created, state, outcome, funds, decided, barrier)| async move {
-                    Ok(StatRow {
-                        case_id: id,
-                        focus_area: area,
-                        domains: crate::convert::domains_from_text(&domains)?,
-                        created_at: from_ms(created)?,
-                        state: parse("state", &state)?,
-                        outcome: outcome
-                            .as_deref()
-                            .map(|o| parse("outcome", o))
-                            .transpose()?,
-                        funds_cents: funds,
-                        decided_at: decided.map(from_ms).transpose()?,
-                        barrier_id: barrier,
-                    })
-                },
-            )
-            .try_collect()
-            .await
+        let q = crate::stats::owned_by(ministry);
+        let mut rows = self.read.stream(&q).await?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.try_next().await? {
+            let (case_id, _, c) = crate::stats::stat_row(&r)?;
+            out.push(StatRow {
+                case_id,
+                focus_area: c.focus_area,
+                domains: c.domains,
+                created_at: c.created_at,
+                state: c.state,
+                outcome: c.outcome,
+                funds_cents: c.funds_cents,
+                decided_at: c.decided_at,
+                barrier_id: c.barrier_id,
+            });
+        }
+        Ok(out)
     }
 }
 

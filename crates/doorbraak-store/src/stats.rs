@@ -66,6 +66,16 @@ pub struct StatSnapshot {
     pub edges_now: Vec<StatInput>,
 }
 
+/// The ministry that owns a case's rule: its barrier's, else its own
+/// citation's (with `barriers` joined on the case's barrier).
+fn owner() -> Expr {
+    Func::coalesce([
+        Expr::col((barrier::Entity, barrier::Column::OwningMinistry)),
+        Expr::col((case::Entity, case::Column::RuleMinistry)),
+    ])
+    .into()
+}
+
 /// Cases with the ministry that owns their rule (their barrier's, else
 /// their own citation's).
 fn stat_select() -> SelectStatement {
@@ -85,13 +95,7 @@ fn stat_select() -> SelectStatement {
             ]
             .map(|c| (case::Entity, c)),
         )
-        .expr_as(
-            Func::coalesce([
-                Expr::col((barrier::Entity, barrier::Column::OwningMinistry)),
-                Expr::col((case::Entity, case::Column::RuleMinistry)),
-            ]),
-            Alias::new("owner"),
-        )
+        .expr_as(owner(), Alias::new("owner"))
         .from(case::Entity)
         .left_join(
             barrier::Entity,
@@ -101,11 +105,19 @@ fn stat_select() -> SelectStatement {
         .to_owned()
 }
 
+/// The cases whose rule `ministry` owns, in id order.
+pub(crate) fn owned_by(ministry: &str) -> SelectStatement {
+    stat_select()
+        .and_where(owner().eq(ministry))
+        .order_by((case::Entity, case::Column::Id), sea_orm::Order::Asc)
+        .to_owned()
+}
+
 fn corrupt(e: sea_orm::DbErr) -> StoreError {
     StoreError::Corrupt(format!("{e:?}"))
 }
 
-fn stat_row(r: &sea_orm::QueryResult) -> Result<(CaseId, i32, StatCase), StoreError> {
+pub(crate) fn stat_row(r: &sea_orm::QueryResult) -> Result<(CaseId, i32, StatCase), StoreError> {
     let g = |c: &str| r.try_get::<Option<String>>("", c).map_err(corrupt);
     Ok((
         r.try_get::<i64>("", "id").map_err(corrupt)?,
