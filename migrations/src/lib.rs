@@ -17,6 +17,9 @@ mod m20261201_000005_outbox;
 mod m20261201_000006_identities;
 mod m20261202_000007_open_cases;
 mod m20261202_000008_stat_sums;
+mod m20261202_000009_precedent_prefixes;
+
+pub use m20261202_000009_precedent_prefixes::PRECEDENT_PREFIXES;
 
 pub struct Migrator;
 
@@ -32,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000006_identities::Migration),
             Box::new(m20261202_000007_open_cases::Migration),
             Box::new(m20261202_000008_stat_sums::Migration),
+            Box::new(m20261202_000009_precedent_prefixes::Migration),
         ]
     }
 }

@@ -378,6 +378,79 @@ async fn precedents_are_found_across_areas(db: Db) {
     assert_eq!(code, "VALIDATION");
 }
 
+/// Long words, word starts, diacritics and the ranking. On SQLite a word
+/// matches the start of a word (through prefix indexes of up to 16
+/// letters, a longer one checked in our own code); PostgreSQL matches
+/// whole Dutch word stems. What both must do is asserted on both.
+async fn precedents_match_word_starts_and_rank_by_weight(db: Db) {
+    let sqlite = matches!(db, Db::Sqlite);
+    let app = TestApp::spawn(db).await;
+    let c = cast(&app).await;
+    let mut refs = Vec::new();
+    for explanation in [
+        "De arbeidsongeschiktheidsverzekering betaalt door tijdens de scholing.",
+        "De arbeidsongeschiktheidsuitkering loopt door; de gemeente vult aan.",
+        "Een lange uitleg waarin de toeslag maar een keer voorkomt, tussen veel andere woorden over de regeling, de gemeente, het gesprek en de afspraken die daarover zijn gemaakt.",
+        "Toeslag blijft: de toeslag telt, de toeslag loopt door.",
+        "Het café van het buurthuis mag de maaltijden al verstrekken.",
+    ] {
+        let case = app.submit(&c.prof, "Een vraag").await;
+        refs.push(case["reference"].as_str().unwrap().to_owned());
+        let args =
+            format!(r#"input: {{ outcome: ALREADY_POSSIBLE, explanation: "{explanation}" }}"#);
+        app.act(&c.pb, "resolveCase", &case, &args).await;
+    }
+    let q = "query($q: String!) { precedents(query: $q) { caseReference } }";
+    let found = |q_: &'static str| {
+        let app = &app;
+        let token = c.analyst.clone();
+        async move {
+            let hits = app.ok(&token, q, json!({ "q": q_ })).await["precedents"].clone();
+            hits.as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h["caseReference"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    // Longer than the longest prefix index, and sharing its first 16
+    // letters with another word: only the word itself.
+    assert_eq!(
+        found("arbeidsongeschiktheidsverzekering").await,
+        vec![refs[0].clone()]
+    );
+    assert_eq!(
+        found("Arbeidsongeschiktheidsverzekering betaalt").await,
+        vec![refs[0].clone()]
+    );
+    assert_eq!(
+        found("arbeidsongeschiktheidsverzekering gemeente").await,
+        Vec::<String>::new()
+    );
+    // More of the word in a shorter text comes first.
+    assert_eq!(
+        found("toeslag").await,
+        vec![refs[3].clone(), refs[2].clone()]
+    );
+    if sqlite {
+        // The start of a word, at any length, never its middle.
+        let mut both = found("arbeidsongeschikt").await;
+        both.sort();
+        assert_eq!(both, vec![refs[0].clone(), refs[1].clone()]);
+        assert_eq!(
+            found("arbeidsongeschiktheidsuit").await,
+            vec![refs[1].clone()]
+        );
+        assert_eq!(found("geschiktheid").await, Vec::<String>::new());
+        assert_eq!(found("toesl blijf").await, vec![refs[3].clone()]);
+        // Without diacritics, and with them.
+        assert_eq!(found("cafe").await, vec![refs[4].clone()]);
+        assert_eq!(found("CAFÉ buurt").await, vec![refs[4].clone()]);
+    } else {
+        assert_eq!(found("café").await, vec![refs[4].clone()]);
+    }
+}
+
 async fn meetings_decide_and_carry_over(db: Db) {
     let app = TestApp::spawn(db).await;
     let c = cast(&app).await;
@@ -577,6 +650,7 @@ async fn meetings_decide_and_carry_over(db: Db) {
 }
 
 both!(
+    precedents_match_word_starts_and_rank_by_weight,
     the_register_follows_its_cases,
     precedents_are_found_across_areas,
     meetings_decide_and_carry_over

@@ -18,6 +18,7 @@ mod model;
 mod notice;
 mod privacy;
 mod scope;
+pub mod search;
 pub mod stats;
 mod submission;
 mod values;

@@ -366,12 +366,7 @@ impl Engine {
         if first == 0 || first > 50 {
             return Err(EngineError::validation("first", "must be between 1 and 50"));
         }
-        let words: Vec<String> = query
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.chars().count() >= 2)
-            .take(8)
-            .map(str::to_lowercase)
-            .collect();
+        let words = doorbraak_core::search::query_words(query);
         if words.is_empty() {
             return Err(EngineError::validation(
                 "query",

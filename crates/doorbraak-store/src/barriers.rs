@@ -49,6 +49,20 @@ pub use doorbraak_core::BarrierScope;
 /// How many of the most recent matches a precedent search ranks.
 pub const PRECEDENT_WINDOW: i64 = 200;
 
+/// SQLite: the longest of the full-text index's prefix indexes
+/// (`migration::PRECEDENT_PREFIXES`: every length a query word may have up
+/// to this one, so a word is one posting list read newest first and the
+/// search stops at the window, however long the history; without one,
+/// FTS5 merges the posting lists of every term that starts with the word
+/// before it reads the first match). A longer word is looked up by its
+/// first this many letters and checked in our own code.
+pub const PRECEDENT_PREFIX_MAX: usize = 16;
+
+/// How many windows of candidates a search reads at most while it checks
+/// long words (bounded, so a rare word behind a common start cannot make
+/// it read the whole index).
+const PRECEDENT_PAGES: usize = 10;
+
 /// The title of a case linked to a barrier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedTitle {
@@ -343,62 +357,112 @@ impl Store {
         if words.is_empty() {
             return Ok(Vec::new());
         }
-        let backend = self.read.get_database_backend();
-        let stmt = match self.backend {
-            Backend::Sqlite => {
-                // Every word must occur, as a word or the start of one.
-                let expr = words
-                    .iter()
-                    .map(|w| format!("\"{}\"*", w.replace('"', "")))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                Statement::from_sql_and_values(
-                    backend,
-                    "SELECT c.id, c.reference, c.rule_citation, c.resolution_outcome, c.resolution_explanation, \
-                     c.focus_area, c.resolution_decided_at FROM \
-                     (SELECT rowid AS id, bm25(precedents_fts) AS score FROM precedents_fts \
-                      WHERE precedents_fts MATCH ? ORDER BY rowid DESC LIMIT ?) f \
-                     CROSS JOIN cases c ON c.id = f.id \
-                     WHERE c.state = 'RESOLVED' ORDER BY f.score, c.id DESC LIMIT ?",
-                    [expr.into(), PRECEDENT_WINDOW.into(), (limit as i64).into()],
-                )
-            }
+        match self.backend {
+            Backend::Sqlite => self.search_precedents_sqlite(words, limit).await,
             Backend::Postgres => {
-                let expr = words.join(" ");
-                Statement::from_sql_and_values(
-                    backend,
+                let stmt = Statement::from_sql_and_values(
+                    self.read.get_database_backend(),
                     "SELECT c.id, c.reference, c.rule_citation, c.resolution_outcome, c.resolution_explanation, \
                      c.focus_area, c.resolution_decided_at FROM \
                      (SELECT * FROM cases WHERE state = 'RESOLVED' AND to_tsvector('dutch', rule_citation || ' ' || coalesce(resolution_explanation, '')) \
                       @@ plainto_tsquery('dutch', $1) ORDER BY id DESC LIMIT $2) c \
                      ORDER BY ts_rank(to_tsvector('dutch', c.rule_citation || ' ' || coalesce(c.resolution_explanation, '')), plainto_tsquery('dutch', $1)) DESC, c.id DESC LIMIT $3",
-                    [expr.into(), PRECEDENT_WINDOW.into(), (limit as i64).into()],
-                )
+                    [
+                        words.join(" ").into(),
+                        PRECEDENT_WINDOW.into(),
+                        (limit as i64).into(),
+                    ],
+                );
+                let rows = self.read.query_all_raw(stmt).await?;
+                rows.iter().map(precedent_hit).collect()
             }
-        };
-        let rows = self.read.query_all_raw(stmt).await?;
-        rows.iter()
-            .map(|r| {
-                let get = |c: &str| -> Result<String, StoreError> {
-                    r.try_get::<String>("", c)
-                        .map_err(|e| StoreError::Corrupt(format!("{c}: {e:?}")))
+        }
+    }
+
+    /// SQLite: the newest matches from the full-text index, read lazily
+    /// newest first (each word is a prefix term of exactly its length, so
+    /// one of the index's prefix indexes answers it, see
+    /// `migration::PRECEDENT_PREFIXES`); a word longer than the longest prefix index
+    /// is looked up by that prefix and the candidates are checked in our
+    /// own code, paging on until the window is full. The window is ranked
+    /// by [`doorbraak_core::search::rank`].
+    async fn search_precedents_sqlite(
+        &self,
+        words: &[String],
+        limit: u64,
+    ) -> Result<Vec<PrecedentHit>, StoreError> {
+        use doorbraak_core::search;
+        let mut checked = false;
+        let expr = words
+            .iter()
+            .map(|w| {
+                let w = search::fold(w);
+                let term: String = if w.chars().count() > PRECEDENT_PREFIX_MAX {
+                    checked = true;
+                    w.chars().take(PRECEDENT_PREFIX_MAX).collect()
+                } else {
+                    w
                 };
-                Ok(PrecedentHit {
-                    case_id: r
-                        .try_get::<i64>("", "id")
-                        .map_err(|e| StoreError::Corrupt(format!("{e:?}")))?,
-                    reference: get("reference")?,
-                    citation: get("rule_citation")?,
-                    outcome: parse("outcome", &get("resolution_outcome")?)?,
-                    explanation: get("resolution_explanation")?,
-                    focus_area: get("focus_area")?,
-                    resolved_at: from_ms(
-                        r.try_get::<i64>("", "resolution_decided_at")
-                            .map_err(|e| StoreError::Corrupt(format!("{e:?}")))?,
-                    )?,
-                })
+                format!("\"{}\"*", term.replace('"', ""))
             })
-            .collect()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut hits: Vec<PrecedentHit> = Vec::new();
+        let mut before = i64::MAX;
+        for _ in 0..PRECEDENT_PAGES {
+            let stmt = Statement::from_sql_and_values(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT f.rowid AS fid, c.id, c.state, c.reference, c.rule_citation, c.resolution_outcome, \
+                 c.resolution_explanation, c.focus_area, c.resolution_decided_at FROM \
+                 (SELECT rowid FROM precedents_fts WHERE precedents_fts MATCH ? AND rowid < ? \
+                  ORDER BY rowid DESC LIMIT ?) f \
+                 LEFT JOIN cases c ON c.id = f.rowid ORDER BY f.rowid DESC",
+                [expr.clone().into(), before.into(), PRECEDENT_WINDOW.into()],
+            );
+            let rows = self.read.query_all_raw(stmt).await?;
+            for r in &rows {
+                // The index holds resolved cases only; a row that is not
+                // (or no longer) one is left out rather than trusted.
+                if r.try_get::<Option<String>>("", "state")
+                    .ok()
+                    .flatten()
+                    .as_deref()
+                    != Some("RESOLVED")
+                {
+                    continue;
+                }
+                let hit = precedent_hit(r)?;
+                if checked
+                    && !search::holds_every_word(
+                        words,
+                        &format!("{} {}", hit.citation, hit.explanation),
+                    )
+                {
+                    continue;
+                }
+                hits.push(hit);
+            }
+            let full = rows.len() as i64 == PRECEDENT_WINDOW;
+            if !checked || !full || hits.len() as i64 >= PRECEDENT_WINDOW {
+                break;
+            }
+            before = rows
+                .last()
+                .and_then(|r| r.try_get::<i64>("", "fid").ok())
+                .unwrap_or(i64::MIN);
+        }
+        hits.truncate(PRECEDENT_WINDOW as usize);
+        let texts: Vec<String> = hits
+            .iter()
+            .map(|h| format!("{} {}", h.citation, h.explanation))
+            .collect();
+        let order = search::rank(words, &texts.iter().map(String::as_str).collect::<Vec<_>>());
+        let mut slots: Vec<Option<PrecedentHit>> = hits.into_iter().map(Some).collect();
+        Ok(order
+            .into_iter()
+            .take(limit as usize)
+            .filter_map(|i| slots[i].take())
+            .collect())
     }
 
     /// For statistics only (no scope: the caller checked who may see
@@ -441,6 +505,29 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// A precedent from a row of `cases` (its id, reference, citation,
+/// outcome, explanation, area and decision time).
+fn precedent_hit(r: &sea_orm::QueryResult) -> Result<PrecedentHit, StoreError> {
+    let get = |c: &str| -> Result<String, StoreError> {
+        r.try_get::<String>("", c)
+            .map_err(|e| StoreError::Corrupt(format!("{c}: {e:?}")))
+    };
+    Ok(PrecedentHit {
+        case_id: r
+            .try_get::<i64>("", "id")
+            .map_err(|e| StoreError::Corrupt(format!("{e:?}")))?,
+        reference: get("reference")?,
+        citation: get("rule_citation")?,
+        outcome: parse("outcome", &get("resolution_outcome")?)?,
+        explanation: get("resolution_explanation")?,
+        focus_area: get("focus_area")?,
+        resolved_at: from_ms(
+            r.try_get::<i64>("", "resolution_decided_at")
+                .map_err(|e| StoreError::Corrupt(format!("{e:?}")))?,
+        )?,
+    })
 }
 
 pub(crate) async fn insert_barrier(
@@ -528,5 +615,86 @@ pub(crate) fn precedent_statement(
             "DELETE FROM precedents_fts WHERE rowid = ?",
             [case_id.into()],
         )),
+    }
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::*;
+
+    #[test]
+    fn the_prefix_indexes_cover_every_word_length_up_to_the_longest() {
+        let lengths: Vec<usize> = migration::PRECEDENT_PREFIXES
+            .split(' ')
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let wanted: Vec<usize> =
+            (doorbraak_core::search::MIN_WORD_CHARS..=PRECEDENT_PREFIX_MAX).collect();
+        assert_eq!(lengths, wanted);
+    }
+
+    async fn table_sql(store: &Store) -> String {
+        let row = store
+            .write
+            .query_one_raw(Statement::from_string(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT sql FROM sqlite_master WHERE name = 'precedents_fts'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        row.try_get::<String>("", "sql").unwrap()
+    }
+
+    async fn matches(store: &Store, expr: &str) -> Vec<i64> {
+        let rows = store
+            .write
+            .query_all_raw(Statement::from_sql_and_values(
+                sea_orm::DbBackend::Sqlite,
+                "SELECT rowid FROM precedents_fts WHERE precedents_fts MATCH ? ORDER BY rowid DESC",
+                [expr.into()],
+            ))
+            .await
+            .unwrap();
+        rows.iter()
+            .map(|r| r.try_get::<i64>("", "rowid").unwrap())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_rebuilt_index_keeps_its_rows_both_ways() {
+        use migration::{Migrator, MigratorTrait};
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("p.db").display());
+        let store = Store::connect(&url).await.unwrap();
+        Migrator::up(&store.write, Some(8)).await.unwrap();
+        assert!(!table_sql(&store).await.contains("prefix"));
+        store
+            .write
+            .execute_unprepared(
+                "INSERT INTO precedents_fts(rowid, citation, explanation) VALUES \
+                 (7, 'Participatiewet art. 31', 'De kostendelersnorm geldt niet.'), \
+                 (9, 'Wet kinderopvang art. 1.5', 'De toeslag loopt door.')",
+            )
+            .await
+            .unwrap();
+        Migrator::up(&store.write, None).await.unwrap();
+        assert!(
+            table_sql(&store)
+                .await
+                .contains(migration::PRECEDENT_PREFIXES),
+            "{}",
+            table_sql(&store).await
+        );
+        assert_eq!(matches(&store, "\"kosten\"*").await, vec![7]);
+        assert_eq!(matches(&store, "\"art\"*").await, vec![9, 7]);
+        assert_eq!(
+            matches(&store, "\"wet\"*").await,
+            vec![9],
+            "a word's start, not its middle"
+        );
+        Migrator::down(&store.write, Some(1)).await.unwrap();
+        assert!(!table_sql(&store).await.contains("prefix"));
+        assert_eq!(matches(&store, "\"art\"*").await, vec![9, 7]);
     }
 }

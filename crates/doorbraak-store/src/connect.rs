@@ -32,6 +32,10 @@ pub struct PoolStat {
 /// that refuses connections is retried until then.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
 
+/// How long [`Store::connect`] keeps trying to reach PostgreSQL when its
+/// connections time out.
+const STARTUP_WAIT: Duration = Duration::from_secs(15);
+
 /// How SQLite makes a commit durable (`PRAGMA synchronous`, in WAL mode).
 ///
 /// `Normal` (the default): a commit is safe once it is in the write-ahead
@@ -155,9 +159,23 @@ impl Store {
             let pool = PgPoolOptions::new()
                 .max_connections(sizes.postgres.max(1))
                 .acquire_timeout(ACQUIRE_TIMEOUT)
-                .connect_with(opts)
-                .await
-                .map_err(|e| StoreError::Config(format!("cannot connect to PostgreSQL: {e}")))?;
+                .connect_lazy_with(opts);
+            // A request waits `ACQUIRE_TIMEOUT` for a connection; starting
+            // up may wait longer, because a busy server can take more than
+            // that to start a backend. Only a timeout is tried again: a
+            // wrong password or a missing database fails at once.
+            let patience = std::time::Instant::now() + STARTUP_WAIT;
+            loop {
+                match pool.acquire().await {
+                    Ok(_) => break,
+                    Err(sqlx::Error::PoolTimedOut) if std::time::Instant::now() < patience => {}
+                    Err(e) => {
+                        return Err(StoreError::Config(format!(
+                            "cannot connect to PostgreSQL: {e}"
+                        )));
+                    }
+                }
+            }
             let db = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
             Ok(Store {
                 read: db.clone(),
