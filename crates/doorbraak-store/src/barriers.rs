@@ -407,7 +407,8 @@ impl Store {
             })
             .collect::<Vec<_>>()
             .join(" ");
-        let mut hits: Vec<PrecedentHit> = Vec::new();
+        // Each match with the text it was checked by and is ranked by.
+        let mut hits: Vec<(PrecedentHit, String)> = Vec::new();
         let mut before = i64::MAX;
         for _ in 0..PRECEDENT_PAGES {
             let stmt = Statement::from_sql_and_values(
@@ -432,15 +433,11 @@ impl Store {
                     continue;
                 }
                 let hit = precedent_hit(r)?;
-                if checked
-                    && !search::holds_every_word(
-                        words,
-                        &format!("{} {}", hit.citation, hit.explanation),
-                    )
-                {
+                let text = format!("{} {}", hit.citation, hit.explanation);
+                if checked && !search::holds_every_word(words, &text) {
                     continue;
                 }
-                hits.push(hit);
+                hits.push((hit, text));
             }
             let full = rows.len() as i64 == PRECEDENT_WINDOW;
             if !checked || !full || hits.len() as i64 >= PRECEDENT_WINDOW {
@@ -452,16 +449,12 @@ impl Store {
                 .unwrap_or(i64::MIN);
         }
         hits.truncate(PRECEDENT_WINDOW as usize);
-        let texts: Vec<String> = hits
-            .iter()
-            .map(|h| format!("{} {}", h.citation, h.explanation))
-            .collect();
-        let order = search::rank(words, &texts.iter().map(String::as_str).collect::<Vec<_>>());
-        let mut slots: Vec<Option<PrecedentHit>> = hits.into_iter().map(Some).collect();
+        let texts: Vec<&str> = hits.iter().map(|(_, t)| t.as_str()).collect();
+        let order = search::rank(words, &texts);
         Ok(order
             .into_iter()
             .take(limit as usize)
-            .filter_map(|i| slots[i].take())
+            .map(|i| hits[i].0.clone())
             .collect())
     }
 
