@@ -32,9 +32,30 @@ pub struct PoolStat {
 /// that refuses connections is retried until then.
 pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
 
-/// How long [`Store::connect`] keeps trying to reach PostgreSQL when its
-/// connections time out.
+/// The same for an SQLite file: no server can refuse it, so a wait means
+/// the connections are all busy with long reads.
+const SQLITE_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long [`Store::connect`] keeps trying to open its first connection
+/// when opening one times out.
 const STARTUP_WAIT: Duration = Duration::from_secs(15);
+
+/// Waits for a lazily built pool's first connection. A request waits
+/// `ACQUIRE_TIMEOUT` for a connection; starting up may wait longer,
+/// because a busy machine can take more than that to start a PostgreSQL
+/// backend or an SQLite connection's thread. Only a timeout is tried
+/// again: a wrong password, a missing database or an unreadable file fails
+/// at once.
+async fn first_connection<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) -> Result<(), sqlx::Error> {
+    let patience = std::time::Instant::now() + STARTUP_WAIT;
+    loop {
+        match pool.acquire().await {
+            Ok(_) => return Ok(()),
+            Err(sqlx::Error::PoolTimedOut) if std::time::Instant::now() < patience => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
 
 /// How SQLite makes a commit durable (`PRAGMA synchronous`, in WAL mode).
 ///
@@ -118,8 +139,9 @@ impl Store {
                 .test_before_acquire(false)
                 .max_connections(1)
                 .min_connections(1)
-                .acquire_timeout(Duration::from_secs(5))
-                .connect_with(opts.clone())
+                .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT)
+                .connect_lazy_with(opts.clone());
+            first_connection(&writer)
                 .await
                 .map_err(|e| StoreError::Config(format!("cannot open the SQLite database: {e}")))?;
             let write = SqlxSqliteConnector::from_sqlx_sqlite_pool(writer);
@@ -129,12 +151,11 @@ impl Store {
                 let readers = SqlitePoolOptions::new()
                     .test_before_acquire(false)
                     .max_connections(sizes.sqlite_readers.max(1))
-                    .acquire_timeout(Duration::from_secs(5))
-                    .connect_with(opts)
-                    .await
-                    .map_err(|e| {
-                        StoreError::Config(format!("cannot open the SQLite database: {e}"))
-                    })?;
+                    .acquire_timeout(SQLITE_ACQUIRE_TIMEOUT)
+                    .connect_lazy_with(opts);
+                first_connection(&readers).await.map_err(|e| {
+                    StoreError::Config(format!("cannot open the SQLite database: {e}"))
+                })?;
                 SqlxSqliteConnector::from_sqlx_sqlite_pool(readers)
             };
             Ok(Store {
@@ -160,22 +181,9 @@ impl Store {
                 .max_connections(sizes.postgres.max(1))
                 .acquire_timeout(ACQUIRE_TIMEOUT)
                 .connect_lazy_with(opts);
-            // A request waits `ACQUIRE_TIMEOUT` for a connection; starting
-            // up may wait longer, because a busy server can take more than
-            // that to start a backend. Only a timeout is tried again: a
-            // wrong password or a missing database fails at once.
-            let patience = std::time::Instant::now() + STARTUP_WAIT;
-            loop {
-                match pool.acquire().await {
-                    Ok(_) => break,
-                    Err(sqlx::Error::PoolTimedOut) if std::time::Instant::now() < patience => {}
-                    Err(e) => {
-                        return Err(StoreError::Config(format!(
-                            "cannot connect to PostgreSQL: {e}"
-                        )));
-                    }
-                }
-            }
+            first_connection(&pool)
+                .await
+                .map_err(|e| StoreError::Config(format!("cannot connect to PostgreSQL: {e}")))?;
             let db = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
             Ok(Store {
                 read: db.clone(),
