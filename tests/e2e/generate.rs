@@ -99,6 +99,12 @@ async fn generated_cases_replay_to_their_state(db: Db) {
         assert!(states.contains(s.as_str()), "{states:?}");
     }
     assert!(cases.iter().any(|c| c.status.state.is_open()), "{states:?}");
+    // Every resolved case, and only those, went into the precedent search.
+    let resolved = cases
+        .iter()
+        .filter(|c| c.status.state == CaseState::Resolved)
+        .count();
+    assert_eq!(report.precedents, resolved, "{report:?}");
     assert!(years.len() >= 4, "{years:?}");
 
     // A closed meeting decided every item on it; an open one has no decisions yet.

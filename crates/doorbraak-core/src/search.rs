@@ -22,6 +22,10 @@ pub const MIN_WORD_CHARS: usize = 2;
 
 /// A word as it is compared: lower case, diacritics removed.
 pub fn fold(word: &str) -> String {
+    // Most words are plain ASCII, where folding is lower-casing.
+    if word.is_ascii() {
+        return word.to_ascii_lowercase();
+    }
     word.nfd()
         .filter(|c| !is_combining_mark(*c))
         .flat_map(char::to_lowercase)

@@ -46,7 +46,22 @@ pub struct GenerateReport {
     pub barriers: usize,
     pub meetings: usize,
     pub agenda_items: usize,
+    /// Resolved cases written into the precedent search's index.
+    pub precedents: usize,
     pub users: usize,
+}
+
+impl GenerateReport {
+    /// The rows written, the people aside (their set-up is not what the
+    /// generator's rate is about).
+    pub fn rows(&self) -> usize {
+        self.cases
+            + self.events
+            + self.barriers
+            + self.meetings
+            + self.agenda_items
+            + self.precedents
+    }
 }
 
 /// Years of history the cases are spread over, up to now.
@@ -364,6 +379,7 @@ impl Engine {
             .map(|s| {
                 report.events += s.events.len();
                 report.agenda_items += s.items.len();
+                report.precedents += usize::from(s.precedent);
                 let case = GeneratedCase {
                     id: s.id,
                     reference: s.case.facts.reference.clone(),

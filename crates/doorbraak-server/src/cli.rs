@@ -477,15 +477,15 @@ async fn run(cli: Cli) -> Result<()> {
                 .map_err(|e| anyhow!("cannot generate the cases: {e}"))?;
             let secs = started.elapsed().as_secs_f64();
             out(&format!(
-                "generated {} cases with {} events, {} barriers, {} meetings, {} agenda items and {} people in {secs:.1} s ({:.0} rows per second)",
+                "generated {} cases with {} events, {} barriers, {} meetings, {} agenda items, {} precedents and {} people in {secs:.1} s ({:.0} rows per second)",
                 r.cases,
                 r.events,
                 r.barriers,
                 r.meetings,
                 r.agenda_items,
+                r.precedents,
                 r.users,
-                (r.cases + r.events + r.barriers + r.meetings + r.agenda_items) as f64
-                    / secs.max(1e-9)
+                r.rows() as f64 / secs.max(1e-9)
             ))?;
             let started = std::time::Instant::now();
             let folded = engine
