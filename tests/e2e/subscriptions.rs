@@ -170,3 +170,51 @@ async fn a_subscriber_hears_changes_made_through_another_instance() {
         .await
         .unwrap();
 }
+
+/// A change committed without its notification (an instance that died
+/// between its commit and the notification it sends after it) still
+/// reaches a subscriber: the change feed also reads on its own every
+/// second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_without_its_notification_is_heard_by_the_next_sweep() {
+    let app = TestApp::spawn(Db::Postgres).await;
+    let c = cast(&app).await;
+    let case = app.submit(&c.prof, "Een server die valt").await;
+    let mut ws = connect(&app, &c.prof).await;
+    assert_eq!(next(&mut ws).await.unwrap()["type"], "connection_ack");
+    let sub = json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": "subscription($id: ID!) { caseUpdated(id: $id) { version } }",
+        "variables": { "id": case["id"] } } });
+    ws.send(Message::Text(sub.to_string().into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        next(&mut ws).await.unwrap()["payload"]["data"]["caseUpdated"]["version"],
+        1
+    );
+    // Written straight into the database: no NOTIFY is sent.
+    let id: i64 = case["id"].as_str().unwrap().parse().unwrap();
+    let pool = sqlx::PgPool::connect(&app.db_url).await.unwrap();
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("UPDATE cases SET version = 2 WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO case_events (case_id, sequence, action, from_state, to_state, actor_id, \
+         actor_role, note, at, effect) SELECT case_id, 2, 'PICK_UP', to_state, to_state, \
+         actor_id, actor_role, NULL, at, '{}' FROM case_events WHERE case_id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    pool.close().await;
+    let heard = next(&mut ws).await.unwrap();
+    assert_eq!(
+        heard["payload"]["data"]["caseUpdated"]["version"], 2,
+        "{heard}"
+    );
+}

@@ -4,7 +4,10 @@
 //! tells subscribers directly. On PostgreSQL the change feed below takes
 //! over: it listens for the store's notifications and reads the events
 //! table after the last event it saw, so it also catches up after a lost
-//! connection. Events can commit slightly out of id order, so each read
+//! connection. It also reads every [`SWEEP`] without a notification: an
+//! instance that died between a commit and its notification (sent after
+//! the commit, see `doorbraak_store::feed`) delays that change by at most
+//! that long. Events can commit slightly out of id order, so each read
 //! looks back a small window and remembers the ids it already passed on.
 
 use std::collections::BTreeSet;
@@ -16,6 +19,9 @@ use crate::{Engine, EngineError};
 /// How far back each read looks, for events that committed out of order.
 const WINDOW: i64 = 256;
 
+/// How long the feed waits for a notification before it reads anyway.
+const SWEEP: Duration = Duration::from_secs(1);
+
 impl Engine {
     /// Starts the change feed on PostgreSQL (does nothing on SQLite).
     /// Call once per process, before serving.
@@ -24,6 +30,40 @@ impl Engine {
             return Ok(());
         };
         self.feed_running.store(true, Ordering::SeqCst);
+        // The listener lives in a task of its own that only forwards
+        // wake-ups (and reconnects), so waiting for one with a time limit
+        // never cancels a read from its connection halfway.
+        let (wake, mut woken) = tokio::sync::mpsc::channel::<()>(1);
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            loop {
+                match listener.recv().await {
+                    // A wake-up already waiting covers this one too.
+                    Ok(_) => {
+                        if let Err(tokio::sync::mpsc::error::TrySendError::Closed(())) =
+                            wake.try_send(())
+                        {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "change feed: listener lost; reconnecting");
+                        tokio::time::sleep(Duration::from_secs(1)).await;
+                        match store.listen().await {
+                            Ok(Some(l)) => {
+                                listener = l;
+                                // What happened meanwhile is read now.
+                                let _ = wake.try_send(());
+                            }
+                            Ok(None) => return,
+                            Err(e) => {
+                                tracing::warn!(error = %e, "change feed: cannot reconnect yet")
+                            }
+                        }
+                    }
+                }
+            }
+        });
         let engine = self.clone();
         let mut last = self.store.last_event_id().await?;
         tokio::spawn(async move {
@@ -32,19 +72,9 @@ impl Engine {
                 if let Err(e) = engine.catch_up(&mut last, &mut seen).await {
                     tracing::warn!(error = %e, "change feed: cannot read new events");
                 }
-                match listener.recv().await {
-                    Ok(_) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "change feed: listener lost; reconnecting");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                        match engine.store.listen().await {
-                            Ok(Some(l)) => listener = l,
-                            Ok(None) => return,
-                            Err(e) => {
-                                tracing::warn!(error = %e, "change feed: cannot reconnect yet")
-                            }
-                        }
-                    }
+                // A notification, or none for a while: read either way.
+                if let Ok(None) = tokio::time::timeout(SWEEP, woken.recv()).await {
+                    return;
                 }
             }
         });

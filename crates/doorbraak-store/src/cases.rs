@@ -166,8 +166,8 @@ impl Store {
             .await?;
         let case = case_from_row(inserted)?;
         crate::outbox::enqueue_case(&txn, &case, event).await?;
-        crate::feed::notify(&txn, self.backend).await?;
         txn.commit().await?;
+        self.announce();
         Ok(case)
     }
 
@@ -192,7 +192,10 @@ impl Store {
         let in_txn = needs_transaction(follow);
         if self.backend == crate::Backend::Postgres && !in_txn {
             return match run_pg(&self.write, before, &after, event, follow).await? {
-                true => Ok(after),
+                true => {
+                    self.announce();
+                    Ok(after)
+                }
                 false => Err(StoreError::VersionConflict),
             };
         }
@@ -213,6 +216,7 @@ impl Store {
         }
         crate::meetings::place_on_agenda(&txn, before.id, event, follow).await?;
         txn.commit().await?;
+        self.announce();
         Ok(after)
     }
 
@@ -244,6 +248,7 @@ impl Store {
             return Err(e);
         }
         txn.commit().await?;
+        self.announce();
         Ok(after)
     }
 

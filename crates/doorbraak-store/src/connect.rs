@@ -164,6 +164,7 @@ impl Store {
                 backend: Backend::Sqlite,
                 calls: Default::default(),
                 listen_url: None,
+                announcer: None,
                 sqlite_path: (!in_memory).then(|| opts_path.clone()),
                 sqlite_writer: if in_memory {
                     None
@@ -184,6 +185,7 @@ impl Store {
             first_connection(&pool)
                 .await
                 .map_err(|e| StoreError::Config(format!("cannot connect to PostgreSQL: {e}")))?;
+            let announcer = Some(crate::feed::Announcer::start(pool.clone()));
             let db = SqlxPostgresConnector::from_sqlx_postgres_pool(pool);
             Ok(Store {
                 read: db.clone(),
@@ -191,6 +193,7 @@ impl Store {
                 backend: Backend::Postgres,
                 calls: Default::default(),
                 listen_url: Some(url.to_owned()),
+                announcer,
                 sqlite_path: None,
                 sqlite_writer: None,
             })

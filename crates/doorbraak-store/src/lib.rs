@@ -122,6 +122,8 @@ pub struct Store {
     sqlite_path: Option<std::path::PathBuf>,
     /// SQLite, on a file: the transitions' writer thread.
     sqlite_writer: Option<sqlite_writer::Writer>,
+    /// PostgreSQL only: sends the change feed's notifications.
+    announcer: Option<feed::Announcer>,
 }
 
 impl Store {

@@ -9,12 +9,12 @@
 //!
 //! **PostgreSQL** ([`pg_statement`]): all of it is one statement. The
 //! guarded `UPDATE` is a data-modifying CTE (`moved`); every other write is
-//! a further CTE that writes only `WHERE EXISTS (SELECT 1 FROM moved)`, and
-//! the statement's own `SELECT … FROM moved` sends the change feed's
-//! `pg_notify`. One round trip does what BEGIN, UPDATE, INSERT, the
-//! outbox's reads and inserts, NOTIFY and COMMIT did: a single statement is
-//! atomic on its own, and zero rows back means the guard failed and
-//! nothing was written.
+//! a further CTE that writes only `WHERE EXISTS (SELECT 1 FROM moved)`.
+//! One round trip does what BEGIN, UPDATE, INSERT, the outbox's reads and
+//! inserts and COMMIT did: a single statement is atomic on its own, and
+//! zero rows back means the guard failed and nothing was written. The
+//! change feed's notification follows the commit ([`crate::feed`] says
+//! why it is not inside).
 //!
 //! **SQLite** ([`sqlite_statements`]): the same writes as a list whose first
 //! statement is the guarded `UPDATE`; [`run_statements`] runs them in a
@@ -198,10 +198,6 @@ pub(crate) fn pg_statement(
     let mut result: SelectStatement = Query::select();
     result
         .column((Alias::new(MOVED), case::Column::Id))
-        .expr(Expr::cust(format!(
-            "pg_notify('{}', '')::text",
-            crate::feed::CHANNEL
-        )))
         .from(Alias::new(MOVED));
     let (sql, values) = with.query(result).build(PostgresQueryBuilder);
     Ok(Statement::from_sql_and_values(

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# What a NOTIFY in every transaction costs PostgreSQL: pgbench on a
+# throwaway cluster (durable default settings) runs the raw transition
+# (a version-guarded UPDATE and an INSERT) with and without
+# `pg_notify(...)` in the same transaction, and with the notification sent
+# by every tenth transaction only, and sent after the commit on its own
+# (a transaction with nothing but the NOTIFY writes no commit record to
+# wait for).
+# Usage: scripts/pg-notify-probe.sh [seconds per run, default 10] [clients, default 16]
+set -euo pipefail
+secs="${1:-10}"
+clients="${2:-16}"
+pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort | tail -n 1)
+[ -n "$pgbin" ] || { echo "PostgreSQL server binaries not found" >&2; exit 1; }
+dir=$(mktemp -d /tmp/doorbraak-notify-probe.XXXXXX)
+as_pg=()
+if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; chmod 755 "$dir"; as_pg=(runuser -u postgres --); fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"${as_pg[@]}" "$pgbin/initdb" -D "$dir/data" -U probe --auth=trust >/dev/null
+stop() { "${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" stop -m fast >/dev/null 2>&1 || true; rm -rf "$dir"; }
+trap stop EXIT
+"${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
+  -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
+url="postgres://probe@127.0.0.1:$port/postgres"
+"$pgbin/psql" -q "$url" <<'SQL'
+CREATE TABLE cases (id bigint PRIMARY KEY, version bigint NOT NULL, updated_at bigint NOT NULL);
+CREATE TABLE case_events (id bigserial PRIMARY KEY, case_id bigint NOT NULL, sequence bigint NOT NULL, action text NOT NULL, at bigint NOT NULL);
+INSERT INTO cases SELECT g, 0, 0 FROM generate_series(1, 1000) g;
+SQL
+body='\set cid :client_id + 1
+BEGIN;
+UPDATE cases SET version = version + 1, updated_at = 0 WHERE id = :cid RETURNING version \gset
+INSERT INTO case_events (case_id, sequence, action, at) VALUES (:cid, :version, '"'PICK_UP'"', 0);'
+printf '%s\nEND;\n' "$body" >"$dir/plain.sql"
+printf '%s\nSELECT pg_notify('"'probe'"', '"''"');\nEND;\n' "$body" >"$dir/notify.sql"
+printf '%s\nEND;\nSELECT pg_notify('"'probe'"', '"''"');\n' "$body" >"$dir/after.sql"
+printf '%s\n\\set n random(1, 10)\nSELECT pg_notify('"'probe'"', '"''"') WHERE :n = 1;\nEND;\n' "$body" >"$dir/tenth.sql"
+# A listener, as the server keeps one: NOTIFY without one is cheaper.
+# It idles in a session of its own (no open transaction holding back vacuum).
+(echo "LISTEN probe;"; sleep 100000) | "$pgbin/psql" -q "$url" >/dev/null 2>&1 &
+listener=$!
+trap 'kill $listener 2>/dev/null || true; stop' EXIT
+sleep 1
+for s in plain notify tenth after plain notify tenth after; do
+  tps=$("$pgbin/pgbench" -n -M prepared -c "$clients" -j 2 -T "$secs" -f "$dir/$s.sql" "$url" 2>/dev/null | awk '/^tps/ { print $3 }')
+  printf '%-7s %s clients  %8.0f tx/s\n' "$s" "$clients" "$tps"
+done
