@@ -47,19 +47,25 @@ pub(crate) async fn next(ws: &mut Ws) -> Option<Value> {
     }
 }
 
+/// Subscribes to `case`'s updates with `fields` on an acknowledged socket;
+/// the first answer (the case as it is now).
+async fn subscribe(ws: &mut Ws, case: &Value, fields: &str) -> Value {
+    let query = format!("subscription($id: ID!) {{ caseUpdated(id: $id) {{ {fields} }} }}");
+    let sub = json!({ "id": "1", "type": "subscribe", "payload": {
+        "query": query, "variables": { "id": case["id"] } } });
+    ws.send(Message::Text(sub.to_string().into()))
+        .await
+        .unwrap();
+    next(ws).await.unwrap()
+}
+
 async fn a_subscriber_hears_every_change(db: Db) {
     let app = TestApp::spawn(db).await;
     let c = cast(&app).await;
     let case = app.submit(&c.prof, "Volgen wat er gebeurt").await;
     let mut ws = connect(&app, &c.prof).await;
     assert_eq!(next(&mut ws).await.unwrap()["type"], "connection_ack");
-    let sub = json!({ "id": "1", "type": "subscribe", "payload": {
-        "query": "subscription($id: ID!) { caseUpdated(id: $id) { state version assignee { name } } }",
-        "variables": { "id": case["id"] } } });
-    ws.send(Message::Text(sub.to_string().into()))
-        .await
-        .unwrap();
-    let first = next(&mut ws).await.unwrap();
+    let first = subscribe(&mut ws, &case, "state version assignee { name }").await;
     assert_eq!(
         first["payload"]["data"]["caseUpdated"]["version"], 1,
         "{first}"
@@ -135,16 +141,8 @@ async fn a_subscriber_hears_changes_made_through_another_instance() {
             .unwrap();
     let mut ws = connect_to(&format!("http://{}", server.addr), &c.prof).await;
     assert_eq!(next(&mut ws).await.unwrap()["type"], "connection_ack");
-    let sub = json!({ "id": "1", "type": "subscribe", "payload": {
-        "query": "subscription($id: ID!) { caseUpdated(id: $id) { state version } }",
-        "variables": { "id": case["id"] } } });
-    ws.send(Message::Text(sub.to_string().into()))
-        .await
-        .unwrap();
-    assert_eq!(
-        next(&mut ws).await.unwrap()["payload"]["data"]["caseUpdated"]["version"],
-        1
-    );
+    let first = subscribe(&mut ws, &case, "state version").await;
+    assert_eq!(first["payload"]["data"]["caseUpdated"]["version"], 1);
     // Acted on through the first instance.
     let case = app.act(&c.pb, "pickUpCase", &case, "").await;
     let heard = next(&mut ws).await.unwrap();
@@ -182,16 +180,8 @@ async fn a_change_without_its_notification_is_heard_by_the_next_sweep() {
     let case = app.submit(&c.prof, "Een server die valt").await;
     let mut ws = connect(&app, &c.prof).await;
     assert_eq!(next(&mut ws).await.unwrap()["type"], "connection_ack");
-    let sub = json!({ "id": "1", "type": "subscribe", "payload": {
-        "query": "subscription($id: ID!) { caseUpdated(id: $id) { version } }",
-        "variables": { "id": case["id"] } } });
-    ws.send(Message::Text(sub.to_string().into()))
-        .await
-        .unwrap();
-    assert_eq!(
-        next(&mut ws).await.unwrap()["payload"]["data"]["caseUpdated"]["version"],
-        1
-    );
+    let first = subscribe(&mut ws, &case, "version").await;
+    assert_eq!(first["payload"]["data"]["caseUpdated"]["version"], 1);
     // Written straight into the database: no NOTIFY is sent.
     let id: i64 = case["id"].as_str().unwrap().parse().unwrap();
     let pool = sqlx::PgPool::connect(&app.db_url).await.unwrap();
