@@ -24,16 +24,7 @@ if [ "$which" != postgres ]; then
 fi
 [ "$which" != sqlite ] || exit 0
 
-pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort | tail -n 1)
-[ -n "$pgbin" ] || { echo "PostgreSQL server binaries not found" >&2; exit 1; }
-dir=$(mktemp -d /tmp/doorbraak-bench-pg.XXXXXX)
-as_pg=()
-if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; as_pg=(runuser -u postgres --); fi
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"${as_pg[@]}" "$pgbin/initdb" -D "$dir/data" -U doorbraak --auth=trust >/dev/null
-stop() { "${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" stop -m fast >/dev/null 2>&1 || true; rm -rf "$dir"; }
-trap stop EXIT
-"${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
+. scripts/pg-cluster.sh
+start_pg_cluster doorbraak -c max_connections=200
 echo "== PostgreSQL"
-"${bench[@]}" --pgbench "$pgbin/pgbench" --database-url "postgres://doorbraak@127.0.0.1:$port/postgres"
+"${bench[@]}" --pgbench "$pgbin/pgbench" --database-url "$url"

@@ -12,18 +12,8 @@
 set -euo pipefail
 secs="${1:-10}"
 clients="${2:-16}"
-pgbin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort | tail -n 1)
-[ -n "$pgbin" ] || { echo "PostgreSQL server binaries not found" >&2; exit 1; }
-dir=$(mktemp -d /tmp/doorbraak-notify-probe.XXXXXX)
-as_pg=()
-if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; chmod 755 "$dir"; as_pg=(runuser -u postgres --); fi
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"${as_pg[@]}" "$pgbin/initdb" -D "$dir/data" -U probe --auth=trust >/dev/null
-stop() { "${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" stop -m fast >/dev/null 2>&1 || true; rm -rf "$dir"; }
-trap stop EXIT
-"${as_pg[@]}" "$pgbin/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-  -o "-p $port -k $dir -c listen_addresses=127.0.0.1" start >/dev/null
-url="postgres://probe@127.0.0.1:$port/postgres"
+. "$(dirname "$0")/pg-cluster.sh"
+start_pg_cluster probe
 "$pgbin/psql" -q "$url" <<'SQL'
 CREATE TABLE cases (id bigint PRIMARY KEY, version bigint NOT NULL, updated_at bigint NOT NULL);
 CREATE TABLE case_events (id bigserial PRIMARY KEY, case_id bigint NOT NULL, sequence bigint NOT NULL, action text NOT NULL, at bigint NOT NULL);
@@ -57,7 +47,7 @@ SQL
 # It idles in a session of its own (no open transaction holding back vacuum).
 (echo "LISTEN probe;"; sleep 100000) | "$pgbin/psql" -q "$url" >/dev/null 2>&1 &
 listener=$!
-trap 'kill $listener 2>/dev/null || true; stop' EXIT
+trap 'kill $listener 2>/dev/null || true; stop_pg_cluster' EXIT
 sleep 1
 for s in plain notify tenth after indexed plain notify tenth after indexed; do
   tps=$("$pgbin/pgbench" -n -M prepared -c "$clients" -j 2 -T "$secs" -f "$dir/$s.sql" "$url" 2>/dev/null | awk '/^tps/ { print $3 }')

@@ -17,9 +17,6 @@
 //! with one sent after each commit on its own (no commit record to flush).
 //! The announcer below sends fewer still: one per burst of commits.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::entity::case_event;
@@ -41,25 +38,12 @@ pub const CHANNEL: &str = "doorbraak_case_events";
 /// [`Announcer::announce`] is called after a commit that wrote events; a
 /// task sends `pg_notify` on a pool connection, in a transaction of its
 /// own. Announcements made while one is being sent are folded into one
-/// more after it (a `Notify` keeps at most one permit), so every commit is
+/// more after it (the channel holds one wake-up), so every commit is
 /// followed by a notification sent after it, and a burst of commits costs
 /// one or two. The task ends when the last clone of the store is dropped.
 #[derive(Clone, Debug)]
 pub(crate) struct Announcer {
-    inner: Arc<AnnouncerInner>,
-}
-
-#[derive(Debug)]
-struct AnnouncerInner {
-    wake: Arc<tokio::sync::Notify>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Drop for AnnouncerInner {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::SeqCst);
-        self.wake.notify_one();
-    }
+    wake: tokio::sync::mpsc::Sender<()>,
 }
 
 /// How often a failed notification is tried again before the listeners'
@@ -68,15 +52,9 @@ const ANNOUNCE_TRIES: u32 = 3;
 
 impl Announcer {
     pub(crate) fn start(pool: sqlx::PgPool) -> Announcer {
-        let wake = Arc::new(tokio::sync::Notify::new());
-        let stop = Arc::new(AtomicBool::new(false));
-        let (w, st) = (wake.clone(), stop.clone());
+        let (wake, mut woken) = tokio::sync::mpsc::channel::<()>(1);
         tokio::spawn(async move {
-            loop {
-                w.notified().await;
-                if st.load(Ordering::SeqCst) {
-                    return;
-                }
+            while woken.recv().await.is_some() {
                 for attempt in 1..=ANNOUNCE_TRIES {
                     match sqlx::query("SELECT pg_notify($1, '')")
                         .bind(CHANNEL)
@@ -93,14 +71,13 @@ impl Announcer {
                 }
             }
         });
-        Announcer {
-            inner: Arc::new(AnnouncerInner { wake, stop }),
-        }
+        Announcer { wake }
     }
 
-    /// A commit that wrote events has happened.
+    /// A commit that wrote events has happened. A wake-up already waiting
+    /// covers this one too.
     pub(crate) fn announce(&self) {
-        self.inner.wake.notify_one();
+        let _ = self.wake.try_send(());
     }
 }
 
