@@ -1,6 +1,7 @@
 //! The barrier register, the follow-ups of a transition (barrier status,
 //! precedent index), full-text search and the rows statistics are made of.
 
+use crate::limited::Limited;
 use chrono::NaiveDate;
 use doorbraak_core::{BarrierStatus, CaseId, Outcome, RuleScope, Timestamp, UserId};
 use sea_orm::sea_query::Expr;
@@ -176,7 +177,7 @@ impl Store {
     pub async fn barrier_by_id(&self, id: i64) -> Result<Option<BarrierRecord>, StoreError> {
         self.count();
         barrier::Entity::find_by_id(id)
-            .one(&self.read)
+            .first(&self.read)
             .await?
             .map(record)
             .transpose()
@@ -267,8 +268,7 @@ impl Store {
         barrier::Entity::find()
             .filter(cond)
             .order_by_desc(barrier::Column::Id)
-            .limit(limit)
-            .all(&self.read)
+            .at_most(limit, &self.read)
             .await?
             .into_iter()
             .map(record)

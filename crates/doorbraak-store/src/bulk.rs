@@ -19,6 +19,7 @@ use crate::barriers::{NewBarrier, barrier_change};
 use crate::cases::{case_row, event_row};
 use crate::convert::ms;
 use crate::entity::{agenda_item, barrier, case, case_event, meeting};
+use crate::limited::Limited;
 use crate::{Backend, Store, StoreError};
 
 /// A generated case: what was submitted, and where its events left it.
@@ -233,7 +234,7 @@ async fn max_id<E: EntityTrait>(store: &Store, col: E::Column) -> Result<i64, St
         .select_only()
         .column_as(Expr::col(col).max(), "m")
         .into_tuple()
-        .one(&store.write)
+        .first(&store.write)
         .await?;
     Ok(v.flatten().unwrap_or(0))
 }
@@ -432,7 +433,7 @@ impl Store {
             let m = match by_id.entry(c.id) {
                 std::collections::btree_map::Entry::Occupied(o) => o.into_mut(),
                 std::collections::btree_map::Entry::Vacant(v) => {
-                    let Some(found) = barrier::Entity::find_by_id(c.id).one(&txn).await? else {
+                    let Some(found) = barrier::Entity::find_by_id(c.id).first(&txn).await? else {
                         return Err(StoreError::Corrupt(format!("no barrier {}", c.id)));
                     };
                     v.insert(found.into_active_model())

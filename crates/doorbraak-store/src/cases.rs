@@ -1,14 +1,13 @@
 //! The case repository: submission, transitions, lookups and lists.
 
+use crate::limited::Limited;
 use chrono::Datelike;
 use doorbraak_core::{
     Case, CaseId, CaseReference, CaseState, Event, Level, NewCase, ReadScope, Status, Timestamp,
     Urgency, UserId, apply,
 };
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict};
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
 
 use crate::convert::{
     case_from_row, domains_to_text, effect_to_json, event_from_row, ms, set_status,
@@ -255,7 +254,7 @@ impl Store {
     pub async fn case_by_id(&self, id: CaseId) -> Result<Option<Case>, StoreError> {
         self.count();
         case::Entity::find_by_id(id)
-            .one(&self.read)
+            .first(&self.read)
             .await?
             .map(case_from_row)
             .transpose()
@@ -265,7 +264,7 @@ impl Store {
         self.count();
         case::Entity::find()
             .filter(case::Column::Reference.eq(reference))
-            .one(&self.read)
+            .first(&self.read)
             .await?
             .map(case_from_row)
             .transpose()
@@ -365,8 +364,7 @@ impl Store {
             find = find.order_by_desc(case::Column::Id);
         }
         find.filter(cond)
-            .limit(limit)
-            .all(&self.read)
+            .at_most(limit, &self.read)
             .await?
             .into_iter()
             .map(case_from_row)

@@ -17,6 +17,7 @@
 //! with one sent after each commit on its own (no commit record to flush).
 //! The announcer below sends fewer still: one per burst of commits.
 
+use crate::limited::Limited;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::entity::case_event;
@@ -96,9 +97,8 @@ impl Store {
             .select_only()
             .column(case_event::Column::Id)
             .order_by_desc(case_event::Column::Id)
-            .limit(1)
             .into_tuple()
-            .one(&self.read)
+            .first(&self.read)
             .await?;
         Ok(last.unwrap_or(0))
     }
@@ -112,9 +112,8 @@ impl Store {
             .column(case_event::Column::At)
             .filter(case_event::Column::Id.gt(after))
             .order_by_asc(case_event::Column::Id)
-            .limit(limit)
             .into_tuple()
-            .all(&self.read)
+            .at_most(limit, &self.read)
             .await?;
         rows.into_iter()
             .map(|(id, case, at)| {

@@ -26,6 +26,7 @@ mod connect;
 mod convert;
 pub mod entity;
 mod feed;
+mod limited;
 mod meetings;
 mod outbox;
 mod reference;

@@ -4,6 +4,7 @@
 //! to another meeting. A case has at most one open item, always in an open
 //! meeting of the level it is at.
 
+use crate::limited::Limited;
 use doorbraak_core::{CaseId, Event, EventAction, Level, ReadScope, Timestamp, UserId};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter,
@@ -128,7 +129,7 @@ async fn next_open(
         .filter(cond)
         .order_by_asc(meeting::Column::ScheduledAt)
         .order_by_asc(meeting::Column::Id)
-        .one(txn)
+        .first(txn)
         .await?)
 }
 
@@ -153,7 +154,7 @@ async fn insert_item(
         .filter(agenda_item::Column::MeetingId.eq(meeting))
         .filter(agenda_item::Column::CaseId.eq(case_id))
         .filter(agenda_item::Column::Decision.is_null())
-        .one(txn)
+        .first(txn)
         .await?;
     if let Some(e) = earlier {
         agenda_item::Entity::update_many()
@@ -192,7 +193,7 @@ pub(crate) async fn place_on_agenda(
     if let Some(doorbraak_core::AgendaPlace { level, area }) = &follow.place_on_agenda {
         let already = agenda_item::Entity::find()
             .filter(open_item().add(agenda_item::Column::CaseId.eq(case_id)))
-            .one(txn)
+            .first(txn)
             .await?;
         if already.is_none()
             && let Some(m) = next_open(txn, *level, area.as_deref(), None).await?
@@ -212,7 +213,7 @@ impl Store {
         self.count();
         agenda_item::Entity::find()
             .filter(open_item().add(agenda_item::Column::CaseId.eq(case_id)))
-            .one(&self.read)
+            .first(&self.read)
             .await?
             .map(item_record)
             .transpose()
@@ -273,7 +274,7 @@ impl Store {
     ) -> Result<Option<MeetingRecord>, StoreError> {
         self.count();
         let txn = self.begin_write().await?;
-        let Some(m) = meeting::Entity::find_by_id(id).one(&txn).await? else {
+        let Some(m) = meeting::Entity::find_by_id(id).first(&txn).await? else {
             return Ok(None);
         };
         let level: Level = parse("level", &m.level)?;
@@ -323,7 +324,7 @@ impl Store {
                     .await?;
             }
         }
-        let closed = meeting::Entity::find_by_id(id).one(&txn).await?;
+        let closed = meeting::Entity::find_by_id(id).first(&txn).await?;
         txn.commit().await?;
         closed.map(meeting_record).transpose()
     }
@@ -339,7 +340,7 @@ impl Store {
         let txn = self.begin_write().await?;
         let current = agenda_item::Entity::find()
             .filter(open_item().add(agenda_item::Column::CaseId.eq(case_id)))
-            .one(&txn)
+            .first(&txn)
             .await?;
         if current.as_ref().is_some_and(|i| i.meeting_id == to) {
             return Ok(txn.commit().await?);
@@ -370,7 +371,7 @@ impl Store {
     pub async fn meeting_by_id(&self, id: i64) -> Result<Option<MeetingRecord>, StoreError> {
         self.count();
         meeting::Entity::find_by_id(id)
-            .one(&self.read)
+            .first(&self.read)
             .await?
             .map(meeting_record)
             .transpose()
@@ -413,8 +414,7 @@ impl Store {
         meeting::Entity::find()
             .filter(cond)
             .order_by_asc(meeting::Column::Id)
-            .limit(limit)
-            .all(&self.read)
+            .at_most(limit, &self.read)
             .await?
             .into_iter()
             .map(meeting_record)

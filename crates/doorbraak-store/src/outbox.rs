@@ -5,6 +5,7 @@
 //! instance wins each row), send them, and mark them delivered, due again
 //! later, or failed. Delivery is at least once.
 
+use crate::limited::Limited;
 use doorbraak_core::{
     Audience, Case, CaseFacts, Event, MessageKind, Role, Timestamp, UserId, notices,
 };
@@ -340,8 +341,7 @@ impl Store {
                     .add(outbox::Column::LeaseUntil.lt(ms(now))),
             )
             .order_by_asc(outbox::Column::Id)
-            .limit(limit)
-            .all(&self.read)
+            .at_most(limit, &self.read)
             .await?;
         let user_ids: Vec<i64> = rows.iter().filter_map(|r| r.user_id).collect();
         let sub_ids: Vec<i64> = rows.iter().filter_map(|r| r.subscription_id).collect();
@@ -575,7 +575,7 @@ impl Store {
             return Ok(None);
         }
         Ok(sign_in_link::Entity::find_by_id(token_hash.to_owned())
-            .one(&self.write)
+            .first(&self.write)
             .await?
             .map(|l| l.user_id))
     }
@@ -591,7 +591,7 @@ impl Store {
         Ok(sign_in_link::Entity::find_by_id(token_hash.to_owned())
             .filter(sign_in_link::Column::UsedAt.is_null())
             .filter(sign_in_link::Column::ExpiresAt.gt(ms(now)))
-            .one(&self.read)
+            .first(&self.read)
             .await?
             .is_some())
     }
@@ -658,8 +658,7 @@ impl Store {
         outbox::Entity::find()
             .filter(outbox::Column::SubscriptionId.eq(subscription_id))
             .order_by_desc(outbox::Column::Id)
-            .limit(first)
-            .all(&self.read)
+            .at_most(first, &self.read)
             .await?
             .into_iter()
             .map(|r| {

@@ -1,6 +1,7 @@
 //! Web sessions, stored by the SHA-256 of their cookie value, so a copy of
 //! the database holds no usable session.
 
+use crate::limited::Limited;
 use doorbraak_core::{Timestamp, UserId};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
@@ -67,14 +68,14 @@ impl Store {
         self.count();
         let Some(s) = session::Entity::find_by_id(token_hash.to_owned())
             .filter(session::Column::ExpiresAt.gt(ms(now)))
-            .one(&self.read)
+            .first(&self.read)
             .await?
         else {
             return Ok(None);
         };
         let Some(u) = user::Entity::find_by_id(s.user_id)
             .filter(user::Column::Active.eq(true))
-            .one(&self.read)
+            .first(&self.read)
             .await?
         else {
             return Ok(None);
@@ -140,14 +141,14 @@ impl Store {
         self.count();
         use crate::entity::user_identity;
         let Some(link) = user_identity::Entity::find_by_id((issuer.to_owned(), subject.to_owned()))
-            .one(&self.read)
+            .first(&self.read)
             .await?
         else {
             return Ok(None);
         };
         let Some(u) = user::Entity::find_by_id(link.user_id)
             .filter(user::Column::Active.eq(true))
-            .one(&self.read)
+            .first(&self.read)
             .await?
         else {
             return Ok(None);
@@ -216,7 +217,7 @@ impl Store {
         self.count();
         use crate::entity::oidc_login;
         let Some(l) = oidc_login::Entity::find_by_id(state_hash.to_owned())
-            .one(&self.write)
+            .first(&self.write)
             .await?
         else {
             return Ok(None);

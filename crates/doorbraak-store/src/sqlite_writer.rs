@@ -156,7 +156,7 @@ fn commit_batch(conn: &mut rusqlite::Connection, batch: &[Job]) -> Vec<Result<()
         }
         batch.iter().map(|_| Err(db_err(&why))).collect()
     };
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = fixed(conn, "BEGIN IMMEDIATE") {
         return fail_all(conn, e.to_string());
     }
     let mut results: Vec<Result<(), StoreError>> = Vec::with_capacity(batch.len());
@@ -172,7 +172,7 @@ fn commit_batch(conn: &mut rusqlite::Connection, batch: &[Job]) -> Vec<Result<()
             Err(e) => return fail_all(conn, e.to_string()),
         }
     }
-    if let Err(e) = conn.execute_batch("COMMIT") {
+    if let Err(e) = fixed(conn, "COMMIT") {
         return fail_all(conn, e.to_string());
     }
     results
@@ -184,7 +184,7 @@ fn run_one(
     conn: &rusqlite::Connection,
     statements: &[Statement],
 ) -> Result<Result<(), StoreError>, StoreError> {
-    conn.execute_batch("SAVEPOINT transition").map_err(db_err)?;
+    fixed(conn, "SAVEPOINT transition").map_err(db_err)?;
     let outcome = (|| {
         for (i, s) in statements.iter().enumerate() {
             let changed = execute(conn, s)?;
@@ -195,13 +195,18 @@ fn run_one(
         Ok(())
     })();
     if outcome.is_err() && !conn.is_autocommit() {
-        conn.execute_batch("ROLLBACK TO transition")
-            .map_err(db_err)?;
+        fixed(conn, "ROLLBACK TO transition").map_err(db_err)?;
     }
     if !conn.is_autocommit() {
-        conn.execute_batch("RELEASE transition").map_err(db_err)?;
+        fixed(conn, "RELEASE transition").map_err(db_err)?;
     }
     Ok(outcome)
+}
+
+/// A statement without parameters that the writer runs for every batch or
+/// transition, compiled once (the statement cache keeps it).
+fn fixed(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 fn execute(conn: &rusqlite::Connection, s: &Statement) -> Result<usize, StoreError> {

@@ -19,7 +19,7 @@ use futures_util::TryStreamExt;
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Func, OnConflict, Query, SelectStatement};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    StreamTrait, TransactionTrait,
+    Statement, StreamTrait, TransactionTrait,
 };
 
 use crate::convert::{domains_from_text, from_ms, parse};
@@ -181,11 +181,11 @@ pub(crate) async fn steps_on<C: ConnectionTrait + StreamTrait>(
 /// with their steps.
 async fn inputs_on<C: ConnectionTrait + StreamTrait>(
     db: &C,
-    q: &SelectStatement,
+    q: Statement,
     keep: impl Fn(&StatCase) -> bool,
 ) -> Result<Vec<StatInput>, StoreError> {
     let mut found: Vec<StatInput> = Vec::new();
-    for r in db.query_all(q).await? {
+    for r in db.query_all_raw(q).await? {
         let (id, version, case) = stat_row(&r)?;
         if keep(&case) {
             found.push(StatInput {
@@ -249,9 +249,12 @@ impl Store {
         let q = stat_select()
             .and_where(Expr::col((case::Entity, case::Column::StatDirty)).eq(1))
             .order_by((case::Entity, case::Column::Id), sea_orm::Order::Asc)
-            .limit(limit)
             .to_owned();
-        inputs_on(&self.read, &q, |_| true).await
+        let q = crate::limited::with_limit(
+            ConnectionTrait::get_database_backend(&self.read).build(&q),
+            limit,
+        );
+        inputs_on(&self.read, q, |_| true).await
     }
 
     /// Folds `inputs` (from [`Store::dirty_stat_cases`]) into the sums:
@@ -528,7 +531,13 @@ impl Store {
                 if let Some(b) = b {
                     q.and_where(at.lt(*b));
                 }
-                for i in inputs_on(&txn, &q, owned).await? {
+                for i in inputs_on(
+                    &txn,
+                    ConnectionTrait::get_database_backend(&txn).build(&q),
+                    owned,
+                )
+                .await?
+                {
                     if seen.insert(i.id) {
                         snap.edges_now.push(i);
                     }

@@ -1,5 +1,6 @@
 //! Users and their access tokens (stored only as hashes).
 
+use crate::limited::Limited;
 use std::collections::HashMap;
 
 use doorbraak_core::{Principal, Role, Timestamp, UserId};
@@ -127,7 +128,7 @@ impl Store {
         let Some(u) = user::Entity::find()
             .filter(user::Column::TokenHash.eq(hash))
             .filter(user::Column::Active.eq(true))
-            .one(&self.read)
+            .first(&self.read)
             .await?
         else {
             return Ok(None);
@@ -207,7 +208,7 @@ impl Store {
         let Some(u) = user::Entity::find()
             .filter(user::Column::Email.eq(email))
             .filter(user::Column::Active.eq(true))
-            .one(&self.read)
+            .first(&self.read)
             .await?
         else {
             return Ok(None);
@@ -255,7 +256,7 @@ impl Store {
             .exec_without_returning(&txn)
             .await?;
         }
-        let u = user::Entity::find_by_id(id).one(&txn).await?;
+        let u = user::Entity::find_by_id(id).first(&txn).await?;
         txn.commit().await?;
         match u {
             Some(u) => Ok(Some(record(u, areas)?)),
