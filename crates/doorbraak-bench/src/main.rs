@@ -21,6 +21,11 @@ mod raw;
 mod scale;
 mod wire;
 
+/// The same allocator as the server's (`doorbraak`), so the engine in
+/// process is measured as it runs there.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::sync::Arc;
