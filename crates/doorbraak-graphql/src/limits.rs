@@ -509,12 +509,61 @@ pub trait Observer: Send + Sync + 'static {
     fn request_done(&self, root_fields: &[String], error: Option<&str>, elapsed: Duration);
 }
 
+/// Documents that passed the gates, by their text. Clients send the same
+/// few documents again and again, and parsing one costs about a twentieth
+/// of a transition's work in the server; a copy of the parsed document
+/// costs far less. Validation still runs on every request (it depends on
+/// the variables), and so do [`analyse`] and the rate limit.
+///
+/// Bounded: at most [`Documents::CAPACITY`] documents of at most
+/// [`Documents::LONGEST`] bytes each; when it is full it starts again
+/// empty, so a client that sends ever new documents costs no more than
+/// parsing them would.
+#[derive(Default)]
+pub struct Documents {
+    map: Mutex<HashMap<String, ExecutableDocument>>,
+}
+
+impl Documents {
+    pub const CAPACITY: usize = 256;
+    pub const LONGEST: usize = 8 * 1024;
+
+    /// A copy of the parsed document of `text`, if it is kept.
+    pub fn get(&self, text: &str) -> Option<ExecutableDocument> {
+        self.map.lock().ok()?.get(text).cloned()
+    }
+
+    /// Keeps `doc` as the parsed document of `text` (unless it is long).
+    pub fn keep(&self, text: &str, doc: &ExecutableDocument) {
+        if text.len() > Self::LONGEST {
+            return;
+        }
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= Self::CAPACITY {
+                map.clear();
+            }
+            map.insert(text.to_owned(), doc.clone());
+        }
+    }
+
+    /// How many documents are kept.
+    pub fn len(&self) -> usize {
+        self.map.lock().map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 /// The extension that applies the limits, the rate limit and the timeout.
 #[derive(Clone)]
 pub struct Guard {
     pub limits: Arc<Limits>,
     pub admission: Option<Arc<dyn Admission>>,
     pub observer: Option<Arc<dyn Observer>>,
+    /// Parsed documents that passed the gates before.
+    pub documents: Arc<Documents>,
 }
 
 impl Guard {
@@ -523,6 +572,7 @@ impl Guard {
             limits: Arc::new(limits),
             admission: None,
             observer: None,
+            documents: Arc::default(),
         }
     }
 }
@@ -589,7 +639,13 @@ impl Extension for GuardRun {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         let limits = &self.guard.limits;
-        scan(&request.query, limits)?;
+        let kept = self.guard.documents.get(&request.query);
+        // The text to keep the document under, once it passes.
+        let to_keep = kept.is_none().then(|| request.query.clone());
+        match kept {
+            Some(doc) => request.set_parsed_query(doc),
+            None => scan(&request.query, limits)?,
+        }
         for (_, v) in request.variables.iter() {
             if value_depth(v, limits.max_variable_depth) > limits.max_variable_depth {
                 return Err(too_complex(format!(
@@ -602,6 +658,9 @@ impl Extension for GuardRun {
         let doc = request.parsed_query()?;
         known_variable_types(doc, |name| ctx.schema_env.registry.types.contains_key(name))?;
         let shape = analyse(doc, operation_name.as_deref(), limits)?;
+        if let Some(text) = &to_keep {
+            self.guard.documents.keep(text, doc);
+        }
         if let (Some(admission), Some(shape)) = (&self.guard.admission, &shape) {
             let key = request
                 .data
@@ -735,6 +794,31 @@ mod tests {
     fn token_limit() {
         let q = format!("{{ __typename {} }}", "@skip(if: false) ".repeat(2000));
         assert!(check(&q).unwrap_err().contains("tokens"));
+    }
+
+    #[test]
+    fn kept_documents_are_bounded() {
+        let docs = Documents::default();
+        let parse = |q: &str| async_graphql::parser::parse_query(q).unwrap();
+        let q = "{ __typename }";
+        assert!(docs.get(q).is_none());
+        docs.keep(q, &parse(q));
+        let again = docs.get(q).unwrap();
+        assert!(matches!(again.operations, DocumentOperations::Single(_)));
+        // A long document is not kept.
+        let long = format!("{{ __typename }} # {}", "x".repeat(Documents::LONGEST));
+        docs.keep(&long, &parse(&long));
+        assert!(docs.get(&long).is_none());
+        // Full, it starts again empty.
+        for i in 1..Documents::CAPACITY {
+            let q = format!("{{ a{i}: __typename }}");
+            docs.keep(&q, &parse(&q));
+        }
+        assert_eq!(docs.len(), Documents::CAPACITY);
+        let q = "{ last: __typename }";
+        docs.keep(q, &parse(q));
+        assert_eq!(docs.len(), 1);
+        assert!(docs.get(q).is_some());
     }
 
     #[test]

@@ -76,6 +76,7 @@ pub fn app(engine: Engine, options: &AppOptions) -> Router {
         limits: limits.clone(),
         admission: Some(limiter),
         observer: Some(metrics.clone()),
+        documents: Arc::default(),
     };
     let state = AppState {
         schema: build_schema(
