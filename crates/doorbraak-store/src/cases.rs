@@ -253,6 +253,9 @@ impl Store {
 
     pub async fn case_by_id(&self, id: CaseId) -> Result<Option<Case>, StoreError> {
         self.count();
+        if let Some(row) = self.sqlite_point.as_ref().and_then(|p| p.case(id)) {
+            return row.map(case_from_row).transpose();
+        }
         case::Entity::find_by_id(id)
             .first(&self.read)
             .await?

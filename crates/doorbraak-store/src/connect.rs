@@ -174,6 +174,9 @@ impl Store {
                         sizes.sqlite_sync,
                     )?)
                 },
+                sqlite_point: (!in_memory).then(|| {
+                    std::sync::Arc::new(crate::sqlite_point::PointReader::new(opts_path.clone()))
+                }),
             })
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)
@@ -196,6 +199,7 @@ impl Store {
                 announcer,
                 sqlite_path: None,
                 sqlite_writer: None,
+                sqlite_point: None,
             })
         } else {
             Err(StoreError::Config(

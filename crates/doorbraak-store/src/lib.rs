@@ -13,7 +13,8 @@
 //! - on SQLite, transitions are written by one thread that owns a rusqlite
 //!   connection (several under one COMMIT when they queue up, see
 //!   [`sqlite_writer`]), every other write by one sqlx writer connection,
-//!   readers use a separate pool; every write transaction begins
+//!   readers use a separate pool (a case by id is read without a
+//!   hand-off, see [`sqlite_point`]); every write transaction begins
 //!   `IMMEDIATE`, so none ever has to upgrade a read lock and `SQLITE_BUSY`
 //!   cannot surface from inside the process;
 //! - on PostgreSQL a transition is one statement ([`transition`]);
@@ -31,6 +32,7 @@ mod meetings;
 mod outbox;
 mod reference;
 mod sessions;
+mod sqlite_point;
 mod sqlite_writer;
 mod stats;
 mod transition;
@@ -123,6 +125,8 @@ pub struct Store {
     sqlite_path: Option<std::path::PathBuf>,
     /// SQLite, on a file: the transitions' writer thread.
     sqlite_writer: Option<sqlite_writer::Writer>,
+    /// SQLite, on a file: reads of a case by id without a hand-off.
+    sqlite_point: Option<std::sync::Arc<sqlite_point::PointReader>>,
     /// PostgreSQL only: sends the change feed's notifications.
     announcer: Option<feed::Announcer>,
 }
