@@ -240,12 +240,12 @@ pub(crate) fn outbox_inserts(
         if let Some(g) = guard {
             select.and_where(g.clone());
         }
-        Query::insert()
-            .into_table(outbox::Entity)
-            .columns(columns(who))
+        let mut insert = Query::insert();
+        insert.into_table(outbox::Entity).columns(columns(who));
+        insert
             .select_from(select)
-            .map(|i| i.to_owned())
-            .map_err(|e| StoreError::Corrupt(format!("outbox insert: {e}")))
+            .map_err(|e| StoreError::Corrupt(format!("outbox insert: {e}")))?;
+        Ok::<_, StoreError>(insert)
     };
     let mut out = Vec::new();
     for n in notices(facts, event) {

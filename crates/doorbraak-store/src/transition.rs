@@ -158,12 +158,14 @@ fn insert_if_moved<A: ActiveModelTrait>(row: &A) -> Result<InsertStatement, Stor
     }
     let mut select = Query::select();
     select.exprs(values).from(Alias::new(MOVED));
-    Query::insert()
+    let mut insert = Query::insert();
+    insert
         .into_table(<A::Entity as Default>::default())
-        .columns(columns)
+        .columns(columns);
+    insert
         .select_from(select)
-        .map(|i| i.to_owned())
-        .map_err(|e| StoreError::Corrupt(format!("insert after a move: {e}")))
+        .map_err(|e| StoreError::Corrupt(format!("insert after a move: {e}")))?;
+    Ok(insert)
 }
 
 fn cte(name: String, query: SubQueryStatement) -> CommonTableExpression {
