@@ -534,7 +534,7 @@ impl Documents {
     }
 
     /// Keeps `doc` as the parsed document of `text` (unless it is long).
-    pub fn keep(&self, text: &str, doc: &ExecutableDocument) {
+    pub fn keep(&self, text: String, doc: &ExecutableDocument) {
         if text.len() > Self::LONGEST {
             return;
         }
@@ -542,7 +542,7 @@ impl Documents {
             if map.len() >= Self::CAPACITY {
                 map.clear();
             }
-            map.insert(text.to_owned(), doc.clone());
+            map.insert(text, doc.clone());
         }
     }
 
@@ -640,8 +640,10 @@ impl Extension for GuardRun {
     ) -> ServerResult<Request> {
         let limits = &self.guard.limits;
         let kept = self.guard.documents.get(&request.query);
-        // The text to keep the document under, once it passes.
-        let to_keep = kept.is_none().then(|| request.query.clone());
+        // The text to keep the document under, once it passes (a text
+        // too long to keep is not copied).
+        let to_keep = (kept.is_none() && request.query.len() <= Documents::LONGEST)
+            .then(|| request.query.clone());
         match kept {
             Some(doc) => request.set_parsed_query(doc),
             None => scan(&request.query, limits)?,
@@ -658,7 +660,7 @@ impl Extension for GuardRun {
         let doc = request.parsed_query()?;
         known_variable_types(doc, |name| ctx.schema_env.registry.types.contains_key(name))?;
         let shape = analyse(doc, operation_name.as_deref(), limits)?;
-        if let Some(text) = &to_keep {
+        if let Some(text) = to_keep {
             self.guard.documents.keep(text, doc);
         }
         if let (Some(admission), Some(shape)) = (&self.guard.admission, &shape) {
@@ -802,21 +804,21 @@ mod tests {
         let parse = |q: &str| async_graphql::parser::parse_query(q).unwrap();
         let q = "{ __typename }";
         assert!(docs.get(q).is_none());
-        docs.keep(q, &parse(q));
+        docs.keep(q.to_owned(), &parse(q));
         let again = docs.get(q).unwrap();
         assert!(matches!(again.operations, DocumentOperations::Single(_)));
         // A long document is not kept.
         let long = format!("{{ __typename }} # {}", "x".repeat(Documents::LONGEST));
-        docs.keep(&long, &parse(&long));
+        docs.keep(long.clone(), &parse(&long));
         assert!(docs.get(&long).is_none());
         // Full, it starts again empty.
         for i in 1..Documents::CAPACITY {
             let q = format!("{{ a{i}: __typename }}");
-            docs.keep(&q, &parse(&q));
+            docs.keep(q.clone(), &parse(&q));
         }
         assert_eq!(docs.len(), Documents::CAPACITY);
         let q = "{ last: __typename }";
-        docs.keep(q, &parse(q));
+        docs.keep(q.to_owned(), &parse(q));
         assert_eq!(docs.len(), 1);
         assert!(docs.get(q).is_some());
     }
