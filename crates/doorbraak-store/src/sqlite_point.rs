@@ -142,19 +142,26 @@ impl PointReader {
             }
         };
         let result = read(&conn);
-        match &result {
-            Ok(_) => {
-                if let Ok(mut idle) = self.idle.lock()
-                    && idle.len() < KEEP
-                {
-                    idle.push(conn);
-                }
-            }
-            // A busy database is expected now and then; anything else is
-            // worth knowing about (sqlx reads instead, and reports it).
+        // A busy database is expected now and then, and the connection
+        // stays good; anything else is worth knowing about (sqlx reads
+        // instead, and reports it), and the connection is not kept.
+        let keep = match &result {
+            Ok(_) => true,
             Err(rusqlite::Error::SqliteFailure(f, _))
-                if f.code == rusqlite::ErrorCode::DatabaseBusy => {}
-            Err(e) => tracing::warn!(error = %e, "an SQLite point read failed"),
+                if f.code == rusqlite::ErrorCode::DatabaseBusy =>
+            {
+                true
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "an SQLite point read failed");
+                false
+            }
+        };
+        if keep
+            && let Ok(mut idle) = self.idle.lock()
+            && idle.len() < KEEP
+        {
+            idle.push(conn);
         }
         result.ok()
     }
