@@ -102,6 +102,9 @@ async fn full_run_to_the_breakthrough_meeting(db: Db) {
         )
         .await;
     assert_eq!(case["state"], "RESOLVED");
+    // The answer's events come from memory (no read after the commit):
+    // they are what a read gives.
+    assert_eq!(case, app.case(&c.secretariat, &case["id"]).await);
     assert_eq!(case["resolution"]["outcome"], "STRUCTURAL_BREAKTHROUGH");
     assert_eq!(case["resolution"]["level"], "BREAKTHROUGH_MEETING");
     let (code, e) = app
@@ -155,6 +158,7 @@ async fn information_asked_and_answered(db: Db) {
     let app = TestApp::spawn(db).await;
     let c = cast(&app).await;
     let case = app.submit(&c.prof, "Toeslag vervalt bij meer uren").await;
+    assert_eq!(case, app.case(&c.prof, &case["id"]).await);
     let deadline0 =
         chrono::DateTime::parse_from_rfc3339(case["deadline"].as_str().unwrap()).unwrap();
     assert_eq!(deadline0, t0() + chrono::TimeDelta::days(10));
@@ -205,6 +209,7 @@ async fn information_asked_and_answered(db: Db) {
         )
         .await;
     assert_eq!(case["state"], "AT_PROGRAMME_BUREAU");
+    assert_eq!(case, app.case(&c.prof, &case["id"]).await);
     assert!(
         case["assignee"].is_null(),
         "the submitter sees the holder by role only"

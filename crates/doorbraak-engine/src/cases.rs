@@ -65,12 +65,28 @@ impl Engine {
     /// A professional submits a case.
     #[tracing::instrument(skip_all, fields(user.id = p.id))]
     pub async fn submit(&self, p: &Principal, input: &SubmitInput) -> Result<Case, EngineError> {
+        Ok(self.submit_with_history(p, input).await?.0)
+    }
+
+    /// [`Engine::submit`], with the new case's history (its one event) as
+    /// the database now holds it, so an answer needs no read after the
+    /// commit.
+    pub async fn submit_with_history(
+        &self,
+        p: &Principal,
+        input: &SubmitInput,
+    ) -> Result<(Case, Vec<StoredEvent>), EngineError> {
         let new = NewCase::parse(p, input, &self.reference())?;
         let event = submission_event(p, self.now(), &self.policy());
         let case = self.store.insert_case(&new, p.id, &event).await?;
         tracing::info!(case.id = case.id, case.reference = %case.facts.reference, "case submitted");
         self.changed(case.id, EventAction::Submit);
-        Ok(case)
+        let history = vec![StoredEvent {
+            case_id: case.id,
+            sequence: case.status.version,
+            event,
+        }];
+        Ok((case, history))
     }
 
     /// Every problem a submission has, without storing anything: a form
@@ -97,6 +113,26 @@ impl Engine {
         expected_version: i32,
         input: CommandInput,
     ) -> Result<Case, EngineError> {
+        Ok(self
+            .act_with_history(p, id, expected_version, input, false)
+            .await?
+            .0)
+    }
+
+    /// [`Engine::act`], and with `history` the case's events as the
+    /// database holds them after the commit: those before it, read with
+    /// the case (the version guard makes sure none came in between), and
+    /// the new one. An answer built from them needs no read after the
+    /// commit, so a database that goes away just then cannot turn a
+    /// committed action into an error.
+    pub async fn act_with_history(
+        &self,
+        p: &Principal,
+        id: CaseId,
+        expected_version: i32,
+        input: CommandInput,
+        history: bool,
+    ) -> Result<(Case, Option<Vec<StoredEvent>>), EngineError> {
         let case = self
             .readable_case(p, id)
             .await?
@@ -105,6 +141,10 @@ impl Engine {
             return Err(EngineError::VersionConflict);
         }
         let mut facts = self.facts_of(&case).await?;
+        let mut events = match history {
+            true => Some(self.events_of(p, &[case.id]).await?),
+            false => None,
+        };
         let command = match input {
             CommandInput::PickUp => Command::PickUp,
             CommandInput::Release => Command::Release,
@@ -147,9 +187,22 @@ impl Engine {
         };
         tracing::Span::current().record("action", command.action().as_str());
         let decision = decide(&case, p, &command, &facts, self.now(), &self.policy())?;
+        let event = events.is_some().then(|| decision.event.clone());
         let status = self.record(&case, decision).await?;
         tracing::info!(version = status.version, state = %status.state, "case moved");
-        Ok(Case { status, ..case })
+        let case = Case { status, ..case };
+        if let (Some(list), Some(event)) = (&mut events, event) {
+            // Readable before, readable after: what decides it (the
+            // submitter, the area, the highest level reached) never goes
+            // back.
+            debug_assert!(may_read(p, &case));
+            list.push(StoredEvent {
+                case_id: case.id,
+                sequence: case.status.version,
+                event,
+            });
+        }
+        Ok((case, events))
     }
 
     /// Records a decision. The write runs on its own task: a client that

@@ -5,6 +5,7 @@ use doorbraak_core as core;
 use doorbraak_engine::CommandInput;
 
 use crate::errors::{ApiResult, ErrorCode, to_gql};
+use crate::loaders::Events;
 use crate::query::parse_id;
 use crate::types::{
     Case, CreateUserInput, CreatedUser, FocusArea, Level, Ministry, ResolveCaseInput, ServiceNorm,
@@ -22,10 +23,31 @@ async fn act(
 ) -> ApiResult<Case> {
     let me = caller(ctx)?.principal();
     let id = parse_id(id).ok_or_else(|| ErrorCode::NotFound.error("case not found"))?;
-    let case = engine(ctx)
-        .act(&me, id, expected_version, cmd)
+    let (case, events) = engine(ctx)
+        .act_with_history(&me, id, expected_version, cmd, wants_events(ctx))
         .await
         .map_err(to_gql)?;
+    answered(ctx, case, events).await
+}
+
+/// Does the answer to this write ask for the case's events?
+fn wants_events(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("events").exists()
+}
+
+/// The answer to a committed write. Its events come from memory when it
+/// asks for them, not from a read after the commit: a database that goes
+/// away just then cannot turn a committed write into an error.
+async fn answered(
+    ctx: &Context<'_>,
+    case: core::Case,
+    events: Option<Vec<doorbraak_engine::StoredEvent>>,
+) -> ApiResult<Case> {
+    if let Some(events) = events {
+        ctx.data_unchecked::<Events>()
+            .feed_one(case.id, events)
+            .await;
+    }
     Ok(Case(case))
 }
 
@@ -48,7 +70,11 @@ impl CaseMutations {
             estimated_cost: input.estimated_cost.map(|m| m.0),
             urgency: input.urgency.into(),
         };
-        Ok(Case(engine(ctx).submit(&me, &input).await.map_err(to_gql)?))
+        let (case, events) = engine(ctx)
+            .submit_with_history(&me, &input)
+            .await
+            .map_err(to_gql)?;
+        answered(ctx, case, wants_events(ctx).then_some(events)).await
     }
 
     async fn pick_up_case(
