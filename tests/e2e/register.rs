@@ -18,7 +18,7 @@ fn case_input(area: &str, title: &str, citation: &str, bwb: Option<&str>, minist
     }})
 }
 
-const LINK: &str = "mutation($id: ID!, $v: Int!, $b: ID, $n: NewBarrierInput) { linkBarrier(id: $id, expectedVersion: $v, barrierId: $b, newBarrier: $n) { id version barrier { id status } } }";
+const LINK: &str = "mutation($id: ID!, $v: Int!, $b: ID, $n: NewBarrierInput) { linkBarrier(id: $id, expectedVersion: $v, barrierId: $b, newBarrier: $n) { id version barrier { id status } events { sequence action fromState toState actorRole note at actor { name } } } }";
 
 async fn the_register_follows_its_cases(db: Db) {
     let app = TestApp::spawn(db).await;
@@ -63,6 +63,10 @@ async fn the_register_follows_its_cases(db: Db) {
         .clone();
     assert_eq!(linked["version"], 2);
     assert_eq!(linked["barrier"]["status"], "OPEN");
+    // The answer's events come from memory, not a read after the commit:
+    // they are what a read gives.
+    assert_eq!(linked["events"].as_array().map(Vec::len), Some(2));
+    assert_eq!(linked["events"], app.case(&c.pb, &a["id"]).await["events"]);
     let barrier_id = linked["barrier"]["id"].clone();
 
     // The same rule in Rotterdam: the engine suggests the barrier, across areas.

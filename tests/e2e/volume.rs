@@ -110,7 +110,11 @@ async fn ten_thousand_cases(db: Db) {
                 owning_ministry: ministry.to_owned(),
             },
         };
-        let case = e.link_barrier(&pb, case.id, 1, choice).await.unwrap();
+        let case = e
+            .link_barrier(&pb, case.id, 1, choice, false)
+            .await
+            .unwrap()
+            .0;
         if barrier_ids.len() == b {
             barrier_ids.push(case.status.barrier.unwrap());
         }

@@ -179,8 +179,10 @@ async fn fill(engine: &Engine) -> Result<Vec<DemoUser>> {
                 scope: RuleScope::National,
                 owning_ministry: "SZW".to_owned(),
             },
+            false,
         )
-        .await?;
+        .await?
+        .0;
     let barrier = a.status.barrier;
     step(engine, &c.pb, a, CommandInput::Resolve {
         outcome: Outcome::AlreadyPossible,
@@ -272,8 +274,10 @@ async fn fill(engine: &Engine) -> Result<Vec<DemoUser>> {
                     top.id,
                     top.status.version,
                     BarrierChoice::Existing(b),
+                    false,
                 )
                 .await?
+                .0
         }
         None => top,
     };

@@ -11,7 +11,7 @@ use doorbraak_core::{
 };
 use doorbraak_store::{BarrierQuery, BarrierRecord, NewBarrier, PrecedentHit, StatRow};
 
-use crate::{Engine, EngineError};
+use crate::{Engine, EngineError, StoredEvent};
 
 /// How a barrier is chosen when linking a case.
 #[derive(Debug, Clone)]
@@ -185,14 +185,17 @@ impl Engine {
     }
 
     /// Links a case to an existing barrier or a new one, on the version the
-    /// caller saw. A new barrier and the link are one transaction.
+    /// caller saw. A new barrier and the link are one transaction. With
+    /// `history`, the case's events after the commit too, as
+    /// [`Engine::act_with_history`] gives them.
     pub async fn link_barrier(
         &self,
         p: &Principal,
         case_id: CaseId,
         expected_version: i32,
         choice: BarrierChoice,
-    ) -> Result<Case, EngineError> {
+        history: bool,
+    ) -> Result<(Case, Option<Vec<StoredEvent>>), EngineError> {
         let case = self
             .case(p, case_id)
             .await?
@@ -200,6 +203,10 @@ impl Engine {
         if case.status.version != expected_version {
             return Err(EngineError::VersionConflict);
         }
+        let mut events = match history {
+            true => Some(self.events_of(p, &[case.id]).await?),
+            false => None,
+        };
         let now = self.now();
         // The right to link, before the arguments are looked at.
         check_link(&case, p, None)?;
@@ -247,7 +254,16 @@ impl Engine {
             })
             .await?;
         self.changed(case.id, doorbraak_core::EventAction::LinkBarrier);
-        Ok(Case { status, ..case })
+        if let (Some(list), Some(barrier)) = (&mut events, status.barrier) {
+            // The event the store wrote, made again from the barrier's id
+            // (a pure function of the case before, the actor and the time).
+            list.push(StoredEvent {
+                case_id: case.id,
+                sequence: status.version,
+                event: link_event(&case, p, barrier, now),
+            });
+        }
+        Ok((Case { status, ..case }, events))
     }
 
     /// Barriers that are probably about the same rule as a case, best first.

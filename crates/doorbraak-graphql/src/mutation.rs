@@ -31,14 +31,14 @@ async fn act(
 }
 
 /// Does the answer to this write ask for the case's events?
-fn wants_events(ctx: &Context<'_>) -> bool {
+pub(crate) fn wants_events(ctx: &Context<'_>) -> bool {
     ctx.look_ahead().field("events").exists()
 }
 
 /// The answer to a committed write. Its events come from memory when it
 /// asks for them, not from a read after the commit: a database that goes
 /// away just then cannot turn a committed write into an error.
-async fn answered(
+pub(crate) async fn answered(
     ctx: &Context<'_>,
     case: core::Case,
     events: Option<Vec<doorbraak_engine::StoredEvent>>,

@@ -704,12 +704,17 @@ impl RegisterMutations {
                 ));
             }
         };
-        Ok(Case(
-            engine(ctx)
-                .link_barrier(&me, case_id, expected_version, choice)
-                .await
-                .map_err(to_gql)?,
-        ))
+        let (case, events) = engine(ctx)
+            .link_barrier(
+                &me,
+                case_id,
+                expected_version,
+                choice,
+                crate::mutation::wants_events(ctx),
+            )
+            .await
+            .map_err(to_gql)?;
+        crate::mutation::answered(ctx, case, events).await
     }
 
     /// The owning ministry records that a decided change is in force.

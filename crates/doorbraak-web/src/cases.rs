@@ -1304,10 +1304,10 @@ pub async fn link(Path(id): Path<String>, Posted { ctx, form }: Posted) -> Respo
     match ctx
         .web
         .engine
-        .link_barrier(&v.principal(), id, version, choice)
+        .link_barrier(&v.principal(), id, version, choice, false)
         .await
     {
-        Ok(case) => {
+        Ok((case, _)) => {
             let back = form.get("terug");
             if back.starts_with("/vergaderingen/") {
                 Redirect::to(&after_action(case.id, back)).into_response()
