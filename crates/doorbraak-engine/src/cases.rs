@@ -141,10 +141,6 @@ impl Engine {
             return Err(EngineError::VersionConflict);
         }
         let mut facts = self.facts_of(&case).await?;
-        let mut events = match history {
-            true => Some(self.events_of(p, &[case.id]).await?),
-            false => None,
-        };
         let command = match input {
             CommandInput::PickUp => Command::PickUp,
             CommandInput::Release => Command::Release,
@@ -187,6 +183,8 @@ impl Engine {
         };
         tracing::Span::current().record("action", command.action().as_str());
         let decision = decide(&case, p, &command, &facts, self.now(), &self.policy())?;
+        // Read only for a decision that will be written.
+        let mut events = self.history_before(p, case.id, history).await?;
         let event = events.is_some().then(|| decision.event.clone());
         let status = self.record(&case, decision).await?;
         tracing::info!(version = status.version, state = %status.state, "case moved");
@@ -203,6 +201,20 @@ impl Engine {
             });
         }
         Ok((case, events))
+    }
+
+    /// With `wanted`, a case's events before a write that will add one (the
+    /// write's version guard makes sure none comes in between).
+    pub(crate) async fn history_before(
+        &self,
+        p: &Principal,
+        id: CaseId,
+        wanted: bool,
+    ) -> Result<Option<Vec<StoredEvent>>, EngineError> {
+        Ok(match wanted {
+            true => Some(self.events_of(p, &[id]).await?),
+            false => None,
+        })
     }
 
     /// Records a decision. The write runs on its own task: a client that

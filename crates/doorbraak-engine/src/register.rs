@@ -203,10 +203,6 @@ impl Engine {
         if case.status.version != expected_version {
             return Err(EngineError::VersionConflict);
         }
-        let mut events = match history {
-            true => Some(self.events_of(p, &[case.id]).await?),
-            false => None,
-        };
         let now = self.now();
         // The right to link, before the arguments are looked at.
         check_link(&case, p, None)?;
@@ -245,6 +241,8 @@ impl Engine {
                 })
             }
         };
+        // Read only for a link that will be written.
+        let mut events = self.history_before(p, case.id, history).await?;
         // The core makes the event from the barrier's id; for a new barrier
         // the store knows the id only inside its transaction.
         let status = self
