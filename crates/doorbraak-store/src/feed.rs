@@ -38,10 +38,10 @@ pub const CHANNEL: &str = "doorbraak_case_events";
 ///
 /// [`Announcer::announce`] is called after a commit that wrote events; a
 /// task sends `pg_notify` on a pool connection, in a transaction of its
-/// own. Announcements made while one is being sent are folded into one
-/// more after it (the channel holds one wake-up), so every commit is
-/// followed by a notification sent after it, and a burst of commits costs
-/// one or two. The task ends when the last clone of the store is dropped.
+/// own. Announcements made while one is being sent, or within
+/// [`ANNOUNCE_SPACING`] after it, are folded into one more after that (the
+/// channel holds one wake-up), so every commit is followed by a
+/// notification sent after it, and a burst of commits costs one or two. The task ends when the last clone of the store is dropped.
 #[derive(Clone, Debug)]
 pub(crate) struct Announcer {
     wake: tokio::sync::mpsc::Sender<()>,
@@ -50,6 +50,15 @@ pub(crate) struct Announcer {
 /// How often a failed notification is tried again before the listeners'
 /// periodic reads are left to catch up.
 const ANNOUNCE_TRIES: u32 = 3;
+
+/// The least time between two notifications of one instance. Commits in
+/// between are folded into the next one, so at any rate an instance sends
+/// at most 1 / `ANNOUNCE_SPACING` notifications a second (and each
+/// listener reads as often), and a change reaches other instances at most
+/// this much later. `scripts/pg-transition-probe.sh` measures what a
+/// notification and the listener's read cost when each transition pays
+/// them.
+const ANNOUNCE_SPACING: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl Announcer {
     pub(crate) fn start(pool: sqlx::PgPool) -> Announcer {
@@ -62,7 +71,11 @@ impl Announcer {
                         .execute(&pool)
                         .await
                     {
-                        Ok(_) => break,
+                        Ok(_) => {
+                            // Commits meanwhile wait for the next one.
+                            tokio::time::sleep(ANNOUNCE_SPACING).await;
+                            break;
+                        }
                         Err(sqlx::Error::PoolClosed) => return,
                         Err(e) => {
                             tracing::warn!(error = %e, attempt, "change feed: cannot notify");
