@@ -439,6 +439,48 @@ async fn concurrent_pick_ups_have_one_winner(db: Db) {
     }
 }
 
+/// An instance starts an action from the case as it last wrote it (no
+/// read); when another instance has moved the case on meanwhile, that
+/// copy must not mislead: an action on the old version is refused and
+/// changes nothing, and one on the new version is taken from the database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_case_moved_through_another_instance_is_never_acted_on_stale() {
+    let app = TestApp::spawn(Db::Postgres).await;
+    let other = app.beside().await;
+    let c = cast(&app).await;
+    let case = app.submit(&c.prof, "Twee instanties, een zaak").await;
+    // The first instance writes version 2 (and keeps it).
+    let picked = app.act(&c.pb, "pickUpCase", &case, "").await;
+    let released = other.act(&c.pb, "releaseCase", &picked, "").await;
+    assert_eq!(released["version"], 3);
+    // On the version it kept, which is no longer the database's: refused.
+    let (code, body) = app.try_act(&c.pb, "pickUpCase", &picked, "").await;
+    assert_eq!(code.as_deref(), Some("VERSION_CONFLICT"), "{body}");
+    assert_eq!(app.case(&c.pb, &case["id"]).await, released);
+    // On the version the other instance wrote: read, and taken.
+    let again = app.act(&c.pb, "pickUpCase", &released, "").await;
+    assert_eq!(again["version"], 4);
+    assert_eq!(again["assignee"]["name"], picked["assignee"]["name"]);
+    assert_eq!(other.case(&c.pb, &case["id"]).await, again);
+    // The other instance kept version 3; it reads version 4 to act on it.
+    let last = other.act(&c.pb, "releaseCase", &again, "").await;
+    assert_eq!(last["version"], 5);
+    assert_eq!(app.case(&c.pb, &case["id"]).await, last);
+    // Acting again on what this instance just wrote needs no read of the
+    // case: the pick-up's only repository call is its write (the answer's
+    // events come with it).
+    let kept = other.act(&c.pb, "pickUpCase", &last, "").await;
+    let before = other.engine.repository_calls();
+    let q =
+        "mutation($id: ID!, $v: Int!) { releaseCase(id: $id, expectedVersion: $v) { version } }";
+    let answer = other
+        .ok(&c.pb, q, json!({ "id": kept["id"], "v": kept["version"] }))
+        .await;
+    assert_eq!(answer["releaseCase"]["version"], 7);
+    assert_eq!(other.engine.repository_calls() - before, 1);
+    assert_eq!(app.case(&c.pb, &case["id"]).await["version"], 7);
+}
+
 async fn funding_is_exact_and_checked(db: Db) {
     let app = TestApp::spawn(db).await;
     let c = cast(&app).await;

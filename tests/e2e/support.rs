@@ -350,6 +350,26 @@ impl TestApp {
         t
     }
 
+    /// A second instance over the same database: an engine and a server of
+    /// its own, the same clock and administrator. (On PostgreSQL: the way
+    /// to run more than one.)
+    pub async fn beside(&self) -> TestApp {
+        let mut t = TestApp {
+            base: String::new(),
+            db_url: self.db_url.clone(),
+            clock: self.clock.clone(),
+            engine: open_engine(&self.db_url, self.clock.clone()).await,
+            admin: self.admin.clone(),
+            options: self.options.clone(),
+            port: 0,
+            client: reqwest::Client::new(),
+            server: None,
+            _dir: None,
+        };
+        t.start().await;
+        t
+    }
+
     /// A server on a given port (for a provider that must know the
     /// redirect URI before the server starts).
     pub async fn spawn_on(db: Db, options: AppOptions, port: u16) -> TestApp {

@@ -61,6 +61,19 @@ pub struct Page {
 /// The largest page a client may ask for.
 pub const MAX_PAGE: u64 = 100;
 
+/// How many cases the engine keeps as it last wrote them. An action on
+/// the version the caller saw starts from the kept case instead of reading
+/// it (a handler acts on a case several times in a row: pick up, ask,
+/// escalate). It is a hint that cannot mislead: every change of a case's
+/// row raises its version (the statistics' `stat_dirty` mark is not part
+/// of a case), a case is kept only after its commit, with exactly the
+/// columns written, and forgotten when a write of it fails; so a kept
+/// case at version `v` is the row at `v`, and when the row has moved on
+/// (through another instance, say) the write's version guard refuses, as
+/// a read would have (`VERSION_CONFLICT`). A case at another version than
+/// the caller's is read.
+pub(crate) const WRITTEN_MAX: u64 = 4_096;
+
 impl Engine {
     /// A professional submits a case.
     #[tracing::instrument(skip_all, fields(user.id = p.id))]
@@ -133,6 +146,47 @@ impl Engine {
         input: CommandInput,
         history: bool,
     ) -> Result<(Case, Option<Vec<StoredEvent>>), EngineError> {
+        let kept = self
+            .written
+            .get(&id)
+            .filter(|c| c.status.version == expected_version && may_read(p, c));
+        let (case, decision) = match kept {
+            // A refusal is given on the database's case, not on the copy:
+            // it may have moved on (then the answer is a version conflict).
+            Some(case) => match self.decide_on(p, case, input.clone()).await {
+                Ok(decided) => decided,
+                Err(_) => self.read_and_decide(p, id, expected_version, input).await?,
+            },
+            None => self.read_and_decide(p, id, expected_version, input).await?,
+        };
+        // Read only for a decision that will be written.
+        let mut events = self.history_before(p, case.id, history).await?;
+        let event = events.is_some().then(|| decision.event.clone());
+        let status = self.record(&case, decision).await?;
+        tracing::info!(version = status.version, state = %status.state, "case moved");
+        let case = Case { status, ..case };
+        if let (Some(list), Some(event)) = (&mut events, event) {
+            // Readable before, readable after: what decides it (the
+            // submitter, the area, the highest level reached) never goes
+            // back.
+            debug_assert!(may_read(p, &case));
+            list.push(StoredEvent {
+                case_id: case.id,
+                sequence: case.status.version,
+                event,
+            });
+        }
+        Ok((case, events))
+    }
+
+    /// The case as the database holds it, and the decision on it.
+    async fn read_and_decide(
+        &self,
+        p: &Principal,
+        id: CaseId,
+        expected_version: i32,
+        input: CommandInput,
+    ) -> Result<(Case, Decision), EngineError> {
         let case = self
             .readable_case(p, id)
             .await?
@@ -140,6 +194,17 @@ impl Engine {
         if case.status.version != expected_version {
             return Err(EngineError::VersionConflict);
         }
+        self.decide_on(p, case, input).await
+    }
+
+    /// The core's decision on `case` (on the caller's version), with what
+    /// it needs to know besides.
+    async fn decide_on(
+        &self,
+        p: &Principal,
+        case: Case,
+        input: CommandInput,
+    ) -> Result<(Case, Decision), EngineError> {
         let mut facts = self.facts_of(&case).await?;
         let command = match input {
             CommandInput::PickUp => Command::PickUp,
@@ -183,24 +248,7 @@ impl Engine {
         };
         tracing::Span::current().record("action", command.action().as_str());
         let decision = decide(&case, p, &command, &facts, self.now(), &self.policy())?;
-        // Read only for a decision that will be written.
-        let mut events = self.history_before(p, case.id, history).await?;
-        let event = events.is_some().then(|| decision.event.clone());
-        let status = self.record(&case, decision).await?;
-        tracing::info!(version = status.version, state = %status.state, "case moved");
-        let case = Case { status, ..case };
-        if let (Some(list), Some(event)) = (&mut events, event) {
-            // Readable before, readable after: what decides it (the
-            // submitter, the area, the highest level reached) never goes
-            // back.
-            debug_assert!(may_read(p, &case));
-            list.push(StoredEvent {
-                case_id: case.id,
-                sequence: case.status.version,
-                event,
-            });
-        }
-        Ok((case, events))
+        Ok((case, decision))
     }
 
     /// With `wanted`, a case's events before a write that will add one (the
@@ -229,8 +277,19 @@ impl Engine {
         let writer = self.clone();
         let before = case.clone();
         tokio::spawn(async move {
-            let status = writer.store.record_transition(&before, &decision).await?;
+            let status = match writer.store.record_transition(&before, &decision).await {
+                Ok(status) => status,
+                Err(e) => {
+                    writer.written.invalidate(&before.id);
+                    return Err(e.into());
+                }
+            };
             writer.changed(before.id, decision.event.action);
+            let after = Case {
+                status: status.clone(),
+                ..before
+            };
+            writer.written.insert(after.id, after);
             Ok::<_, EngineError>(status)
         })
         .await

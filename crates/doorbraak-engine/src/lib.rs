@@ -88,6 +88,9 @@ pub struct Engine {
     /// and age.
     tokens: moka::sync::Cache<String, UserRecord>,
     changes: tokio::sync::broadcast::Sender<doorbraak_core::CaseId>,
+    /// Cases as this instance last wrote them, by id: a hint the version
+    /// guard checks (see `cases::WRITTEN_MAX`).
+    written: moka::sync::Cache<doorbraak_core::CaseId, doorbraak_core::Case>,
     /// Set once the PostgreSQL change feed tells subscribers about changes.
     feed_running: Arc<std::sync::atomic::AtomicBool>,
     stats: Arc<Stats>,
@@ -132,6 +135,7 @@ impl Engine {
                 .support_invalidation_closures()
                 .build(),
             changes: tokio::sync::broadcast::channel(1024).0,
+            written: moka::sync::Cache::new(cases::WRITTEN_MAX),
             feed_running: Arc::default(),
             stats: Arc::default(),
         };
