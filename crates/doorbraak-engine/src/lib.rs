@@ -78,9 +78,14 @@ impl ReferenceData for Reference {
     }
 }
 
-/// The engine: shared by every request; cheap to clone.
+/// The engine: shared by every request; cheap to clone (one reference
+/// count: requests and their loaders each hold a clone).
 #[derive(Clone)]
-pub struct Engine {
+pub struct Engine(Arc<Parts>);
+
+/// What an [`Engine`] holds; its methods reach these fields through
+/// `Deref`.
+pub struct Parts {
     store: Store,
     clock: Arc<dyn Clock>,
     reference: Arc<RwLock<Reference>>,
@@ -114,6 +119,13 @@ pub struct EngineStats {
     pub pools: Vec<doorbraak_store::PoolStat>,
 }
 
+impl std::ops::Deref for Engine {
+    type Target = Parts;
+    fn deref(&self) -> &Parts {
+        &self.0
+    }
+}
+
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
@@ -125,7 +137,7 @@ impl std::fmt::Debug for Engine {
 impl Engine {
     /// Builds an engine over a migrated store and loads the reference data.
     pub async fn new(store: Store, clock: Arc<dyn Clock>) -> Result<Engine, EngineError> {
-        let engine = Engine {
+        let engine = Engine(Arc::new(Parts {
             store,
             clock,
             reference: Arc::default(),
@@ -138,7 +150,7 @@ impl Engine {
             written: moka::sync::Cache::new(cases::WRITTEN_MAX),
             feed_running: Arc::default(),
             stats: Arc::default(),
-        };
+        }));
         engine.reload_reference().await?;
         Ok(engine)
     }
