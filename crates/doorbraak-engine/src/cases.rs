@@ -135,9 +135,9 @@ impl Engine {
     /// [`Engine::act`], and with `history` the case's events as the
     /// database holds them after the commit: those before it, read once
     /// the decision is taken (the version guard makes sure none came in
-    /// between), and the new one. An answer built from them needs no read after the
-    /// commit, so a database that goes away just then cannot turn a
-    /// committed action into an error.
+    /// between), and the new one. An answer built from them needs no read
+    /// after the commit, so a database that goes away just then cannot
+    /// turn a committed action into an error.
     pub async fn act_with_history(
         &self,
         p: &Principal,
