@@ -6,7 +6,7 @@
 # its own case:
 #   raw      the benchmark's raw ceiling (BEGIN, UPDATE, INSERT, END)
 #   single   the same writes as one statement (a data-modifying CTE)
-#   holder   and the holder changes (an indexed column: no HOT update)
+#   holder   and the holder changes, with its row in case_holders
 #   webhook  and the outbox's webhook INSERT ... SELECT
 #   read     and the case row read first, in its own round trip
 #   notify   and a NOTIFY after each transition
@@ -30,11 +30,12 @@ webhook="INSERT INTO outbox (channel, subscription_id, case_id, kind, payload, c
 plain="UPDATE cases SET version = version + 1, updated_at = 0 WHERE id = :cid AND version >= 0 RETURNING id, version"
 holder="UPDATE cases SET assignee_id = CASE WHEN assignee_id IS NULL THEN $actor END, version = version + 1, updated_at = 0 WHERE id = :cid AND version >= 0 RETURNING id, version"
 read_case="SELECT * FROM cases WHERE id = :cid LIMIT 1;"
-full="WITH moved AS ($holder), w0 AS ($event), w1 AS ($webhook) SELECT id FROM moved;"
+holders="gone AS (DELETE FROM case_holders WHERE case_id = :cid AND EXISTS (SELECT 1 FROM moved) RETURNING case_id), took AS (INSERT INTO case_holders (case_id, assignee_id) SELECT id, $actor FROM moved WHERE NOT EXISTS (SELECT 1 FROM gone))"
+full="WITH moved AS ($holder), w0 AS ($event), $holders, w1 AS ($webhook) SELECT id FROM moved;"
 
 printf '%s\nBEGIN;\nUPDATE cases SET version = version + 1, updated_at = 0 WHERE id = :cid AND version >= 0 RETURNING version \\gset\nINSERT INTO case_events (case_id, sequence, action, from_state, to_state, actor_id, actor_role, note, at, effect) VALUES (:cid, :version, '"'PICK_UP'"', '"'AT_PROGRAMME_BUREAU'"', '"'AT_PROGRAMME_BUREAU'"', %s, '"'PROGRAMME_BUREAU'"', NULL, 0, '"'{}'"');\nEND;\n' "$head" "$actor" >"$dir/raw.sql"
 printf '%s\nWITH moved AS (%s), w0 AS (%s) SELECT id FROM moved;\n' "$head" "$plain" "$event" >"$dir/single.sql"
-printf '%s\nWITH moved AS (%s), w0 AS (%s) SELECT id FROM moved;\n' "$head" "$holder" "$event" >"$dir/holder.sql"
+printf '%s\nWITH moved AS (%s), w0 AS (%s), %s SELECT id FROM moved;\n' "$head" "$holder" "$event" "$holders" >"$dir/holder.sql"
 printf '%s\n%s\n' "$head" "$full" >"$dir/webhook.sql"
 printf '%s\n%s\n%s\n' "$head" "$read_case" "$full" >"$dir/read.sql"
 printf '%s\n%s\n%s\nSELECT pg_notify('"'probe'"', '"''"');\n' "$head" "$read_case" "$full" >"$dir/notify.sql"

@@ -18,6 +18,7 @@ mod m20261201_000006_identities;
 mod m20261202_000007_open_cases;
 mod m20261202_000008_stat_sums;
 mod m20261202_000009_precedent_prefixes;
+mod m20261203_000010_case_holders;
 
 pub use m20261202_000009_precedent_prefixes::PRECEDENT_PREFIXES;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000007_open_cases::Migration),
             Box::new(m20261202_000008_stat_sums::Migration),
             Box::new(m20261202_000009_precedent_prefixes::Migration),
+            Box::new(m20261203_000010_case_holders::Migration),
         ]
     }
 }

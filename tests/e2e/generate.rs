@@ -31,6 +31,28 @@ pub(crate) async fn count_of(db_url: &str, sql: &'static str) -> i64 {
     count(db_url, sql).await
 }
 
+/// PostgreSQL keeps who holds what in `case_holders` beside the cases'
+/// `assignee_id` (migration 10): the two agree row for row. Returns how
+/// many cases are held (on SQLite, where the column is all there is,
+/// counted on the cases).
+pub(crate) async fn held_cases(db_url: &str) -> i64 {
+    if db_url.starts_with("sqlite:") {
+        return count(
+            db_url,
+            "SELECT COUNT(*) FROM cases WHERE assignee_id IS NOT NULL",
+        )
+        .await;
+    }
+    let apart = count(
+        db_url,
+        "SELECT COUNT(*) FROM cases c FULL JOIN case_holders h ON h.case_id = c.id \
+         WHERE c.assignee_id IS DISTINCT FROM h.assignee_id",
+    )
+    .await;
+    assert_eq!(apart, 0, "case_holders and cases.assignee_id disagree");
+    count(db_url, "SELECT COUNT(*) FROM case_holders").await
+}
+
 /// Runs one statement on the test's database, behind the engine's back.
 pub(crate) async fn execute(db_url: &str, sql: &'static str) {
     if db_url.starts_with("sqlite:") {
@@ -140,8 +162,11 @@ async fn generated_cases_replay_to_their_state(db: Db) {
     assert_eq!(case["id"], json!("801"));
     let reference = case["reference"].as_str().unwrap().to_owned();
     assert!(!references.contains(&reference), "{reference}");
+    let held = held_cases(&app.db_url).await;
+    assert!(held > 0, "some generated cases are held");
     let case = app.act(&c.pb, "pickUpCase", &case, "").await;
     assert_eq!(case["state"], json!("AT_PROGRAMME_BUREAU"));
+    assert_eq!(held_cases(&app.db_url).await, held + 1);
     let ministry = cases
         .iter()
         .find_map(|c| c.facts.rule.owning_ministry.clone())

@@ -5,6 +5,7 @@ use serde_json::{Value, json};
 use std::str::FromStr;
 
 use crate::both;
+use crate::generate::held_cases;
 use crate::support::{Db, TestApp, cast, submit_vars};
 
 const PAGE: &str = "query($f: CaseFilter, $first: Int, $after: String) { cases(filter: $f, first: $first, after: $after) { \
@@ -65,8 +66,9 @@ async fn pages_filters_and_exact_sums(db: Db) {
         ids.push(app.ok(&c.prof, q, v).await["submitCase"].clone());
     }
     // Pick up every fourth case, so some have an assignee.
+    let mut picked = Vec::new();
     for case in ids.iter().step_by(4) {
-        app.act(&c.pb, "pickUpCase", case, "").await;
+        picked.push(app.act(&c.pb, "pickUpCase", case, "").await);
     }
     let calls_before = app.engine.repository_calls();
     let all = all_pages(&app, &c.pb, json!(null), 50).await;
@@ -104,6 +106,18 @@ async fn pages_filters_and_exact_sums(db: Db) {
     assert_eq!(urgent.len(), (0..n).filter(|i| i % 3 == 0).count());
     let mine = all_pages(&app, &c.pb, json!({ "assignedToMe": true }), 100).await;
     assert_eq!(mine.len(), n.div_ceil(4));
+    assert_eq!(held_cases(&app.db_url).await, n.div_ceil(4) as i64);
+    // A released case is no longer anyone's; picked up again, it is.
+    let released = app.act(&c.pb, "releaseCase", &picked[0], "").await;
+    assert!(released["assignee"].is_null(), "{released}");
+    let mine = all_pages(&app, &c.pb, json!({ "assignedToMe": true }), 100).await;
+    assert_eq!(mine.len(), n.div_ceil(4) - 1);
+    assert!(mine.iter().all(|m| m["id"] != picked[0]["id"]));
+    assert_eq!(held_cases(&app.db_url).await, n.div_ceil(4) as i64 - 1);
+    app.act(&c.pb, "pickUpCase", &released, "").await;
+    let mine = all_pages(&app, &c.pb, json!({ "assignedToMe": true }), 100).await;
+    assert_eq!(mine.len(), n.div_ceil(4));
+    assert_eq!(held_cases(&app.db_url).await, n.div_ceil(4) as i64);
     let by_area = all_pages(&app, &c.pb, json!({ "focusAreas": ["RTZ"] }), 100).await;
     assert!(by_area.is_empty());
     let at_pb = all_pages(

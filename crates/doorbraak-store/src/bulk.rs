@@ -18,7 +18,7 @@ use sea_orm::{
 use crate::barriers::{NewBarrier, barrier_change};
 use crate::cases::{case_row, event_row};
 use crate::convert::ms;
-use crate::entity::{agenda_item, barrier, case, case_event, meeting};
+use crate::entity::{agenda_item, barrier, case, case_event, case_holder, meeting};
 use crate::limited::Limited;
 use crate::{Backend, Store, StoreError};
 
@@ -408,8 +408,18 @@ impl Store {
                 "generating needs a SQLite file, not an in-memory database".into(),
             )),
             (Backend::Postgres, _) => {
+                // Who holds what has its own table there (migration 10).
+                let holders = cases
+                    .iter()
+                    .filter_map(|c| {
+                        c.status.assignee.map(|a| case_holder::ActiveModel {
+                            case_id: Set(c.id),
+                            assignee_id: Set(a),
+                        })
+                    })
+                    .collect::<Vec<case_holder::ActiveModel>>();
                 let txn = self.begin_write().await?;
-                for t in tables {
+                for t in tables.into_iter().chain([table(holders)?]) {
                     insert_pg(&txn, t).await?;
                 }
                 txn.commit().await?;

@@ -311,7 +311,21 @@ impl Store {
             cond = cond.add(case::Column::FocusArea.is_in(q.areas.iter().cloned()));
         }
         if let Some(a) = q.assignee {
-            cond = cond.add(case::Column::AssigneeId.eq(a));
+            cond = cond.add(match self.backend {
+                // PostgreSQL keeps who holds what in a table of its own
+                // (`case_holders`, migration 10), not in the cases' indexes.
+                crate::Backend::Postgres => {
+                    use crate::entity::case_holder;
+                    case::Column::Id.in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(case_holder::Column::CaseId)
+                            .from(case_holder::Entity)
+                            .and_where(case_holder::Column::AssigneeId.eq(a))
+                            .to_owned(),
+                    )
+                }
+                crate::Backend::Sqlite => case::Column::AssigneeId.eq(a),
+            });
         }
         if let Some(now) = q.overdue_at {
             // Written out, not bound: the partial index of open cases

@@ -14,7 +14,8 @@
 //! inserts and COMMIT did: a single statement is atomic on its own, and
 //! zero rows back means the guard failed and nothing was written. The
 //! change feed's notification follows the commit ([`crate::feed`] says
-//! why it is not inside).
+//! why it is not inside). A change of holder also writes the case's row
+//! in `case_holders`, PostgreSQL's index of who holds what ([`holder_write`]).
 //!
 //! **SQLite** ([`sqlite_statements`]): the same writes as a list whose first
 //! statement is the guarded `UPDATE`; [`run_statements`] runs them in a
@@ -22,9 +23,9 @@
 //! ([`crate::sqlite_writer`]) on its own connection. Either way zero rows
 //! updated stops the list and rolls it back.
 
-use doorbraak_core::{Case, Event, FollowUp, Status};
+use doorbraak_core::{Case, CaseId, Event, FollowUp, Status, UserId};
 use sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, InsertStatement, PostgresQueryBuilder, Query,
+    Alias, CommonTableExpression, Expr, InsertStatement, OnConflict, PostgresQueryBuilder, Query,
     SelectStatement, SqliteQueryBuilder, SubQueryStatement, UpdateStatement, WithClause,
 };
 use sea_orm::{
@@ -33,7 +34,7 @@ use sea_orm::{
 };
 
 use crate::convert::{ms, set_status};
-use crate::entity::{agenda_item, barrier, case, case_event};
+use crate::entity::{agenda_item, barrier, case, case_event, case_holder};
 use crate::{Backend, StoreError};
 
 /// Whether `follow` needs reads in the transaction: placing the case on
@@ -73,6 +74,9 @@ fn writes(
         Some(_) => insert_if_moved(&event_row)?,
         None => case_event::Entity::insert(event_row).into_query(),
     })];
+    if backend == Backend::Postgres && before.status.assignee != after.assignee {
+        rest.push(holder_write(before.id, after.assignee)?);
+    }
     for insert in
         crate::outbox::outbox_inserts(backend, before.id, &before.facts, after, event, guard)?
     {
@@ -132,6 +136,33 @@ fn changed_columns(before: &Status, after: &Status) -> case::ActiveModel {
         new.stat_dirty = ActiveValue::Set(1);
     }
     new
+}
+
+/// PostgreSQL: the case's row in `case_holders` follows its new holder
+/// (the migration that made the table says why it is not an index on the
+/// cases): written, or replaced, or deleted when nobody holds it now.
+fn holder_write(case: CaseId, holder: Option<UserId>) -> Result<SubQueryStatement, StoreError> {
+    Ok(match holder {
+        Some(h) => {
+            let mut insert = insert_if_moved(&case_holder::ActiveModel {
+                case_id: ActiveValue::Set(case),
+                assignee_id: ActiveValue::Set(h),
+            })?;
+            insert.on_conflict(
+                OnConflict::column(case_holder::Column::CaseId)
+                    .update_column(case_holder::Column::AssigneeId)
+                    .to_owned(),
+            );
+            insert.into()
+        }
+        None => {
+            let mut delete = case_holder::Entity::delete_many()
+                .filter(case_holder::Column::CaseId.eq(case))
+                .into_query();
+            delete.and_where(moved());
+            delete.into()
+        }
+    })
 }
 
 /// The name of the CTE that updates the case.

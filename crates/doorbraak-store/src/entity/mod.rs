@@ -10,6 +10,7 @@ pub mod agenda_item;
 pub mod barrier;
 pub mod case;
 pub mod case_event;
+pub mod case_holder;
 pub mod focus_area;
 pub mod meeting;
 pub mod ministry;
