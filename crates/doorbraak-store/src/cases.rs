@@ -184,13 +184,19 @@ impl Store {
         before: &Case,
         decision: &doorbraak_core::Decision,
     ) -> Result<Status, StoreError> {
-        use crate::transition::{needs_transaction, run_pg, sqlite_statements};
+        use crate::transition::{needs_transaction, pg_statement, sqlite_statements};
         let (event, follow) = (&decision.event, &decision.follow_up);
         self.count();
         let after = apply(Some(&before.status), event);
         let in_txn = needs_transaction(follow);
-        if self.backend == crate::Backend::Postgres && !in_txn {
-            return match run_pg(&self.write, before, &after, event, follow).await? {
+        if let Some(direct) = &self.pg_direct
+            && !in_txn
+        {
+            let moved = direct
+                .rows(pg_statement(before, &after, event, follow)?)
+                .await?
+                == 1;
+            return match moved {
                 true => {
                     self.announce();
                     Ok(after)

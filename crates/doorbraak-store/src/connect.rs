@@ -34,7 +34,7 @@ pub const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(1500);
 
 /// PostgreSQL: a pooled connection idle at least this long is pinged
 /// before it is used again (one idle less long was live when it came back).
-const PING_WHEN_IDLE: Duration = Duration::from_secs(1);
+pub(crate) const PING_WHEN_IDLE: Duration = Duration::from_secs(1);
 
 /// The same for an SQLite file: no server can refuse it, so a wait means
 /// the connections are all busy with long reads.
@@ -169,6 +169,7 @@ impl Store {
                 calls: Default::default(),
                 listen_url: None,
                 announcer: None,
+                pg_direct: None,
                 sqlite_path: (!in_memory).then(|| opts_path.clone()),
                 sqlite_writer: if in_memory {
                     None
@@ -185,6 +186,7 @@ impl Store {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let opts = PgConnectOptions::from_str(url)
                 .map_err(|e| StoreError::Config(format!("bad PostgreSQL URL: {e}")))?;
+            let direct = crate::pg_direct::Direct::new(opts.clone(), sizes.postgres as usize);
             let pool = PgPoolOptions::new()
                 .max_connections(sizes.postgres.max(1))
                 .acquire_timeout(ACQUIRE_TIMEOUT)
@@ -215,6 +217,7 @@ impl Store {
                 calls: Default::default(),
                 listen_url: Some(url.to_owned()),
                 announcer,
+                pg_direct: Some(direct),
                 sqlite_path: None,
                 sqlite_writer: None,
                 sqlite_point: None,

@@ -30,6 +30,7 @@ mod feed;
 mod limited;
 mod meetings;
 mod outbox;
+mod pg_direct;
 mod reference;
 mod sessions;
 mod sqlite_point;
@@ -127,6 +128,8 @@ pub struct Store {
     sqlite_writer: Option<sqlite_writer::Writer>,
     /// SQLite, on a file: reads of a case by id without a hand-off.
     sqlite_point: Option<std::sync::Arc<sqlite_point::PointReader>>,
+    /// PostgreSQL only: the transitions' own connections (`pg_direct`).
+    pg_direct: Option<std::sync::Arc<pg_direct::Direct>>,
     /// PostgreSQL only: sends the change feed's notifications.
     announcer: Option<feed::Announcer>,
 }
