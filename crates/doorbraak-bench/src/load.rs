@@ -91,51 +91,77 @@ pub async fn closed<C: Client>(
     Ok(total)
 }
 
-/// Requests arrive at `rate` per second for `secs`, whatever the answers
-/// do (an open loop). A request takes a client from `pool`, waiting when
-/// all are busy; its latency counts from its scheduled arrival, so a slow
-/// server cannot hide its queue (no coordinated omission).
-pub async fn open<C: Client>(name: &str, pool: Vec<C>, rate: f64, secs: Duration) -> Result<Run> {
+/// Requests arrive at `rate` per second, evenly spaced, for `warm` (not
+/// recorded, as in the closed loop: fresh connections and cold caches)
+/// and then `secs`, whatever the answers do (an open loop). A request
+/// takes a client from `pool`, waiting when all are busy; its latency
+/// counts from its scheduled arrival, so a slow server cannot hide its
+/// queue (no coordinated omission).
+///
+/// The arrivals come from an OS thread of their own that sleeps to each
+/// one's instant: tokio's timer has a granularity of a millisecond, which
+/// at thousands of arrivals a second would release them in bunches of
+/// several at once, a burstier load than the fixed rate asked for.
+pub async fn open<C: Client>(
+    name: &str,
+    pool: Vec<C>,
+    rate: f64,
+    warm: Duration,
+    secs: Duration,
+) -> Result<Run> {
     let size = pool.len();
     let (tx, rx) = tokio::sync::mpsc::channel::<C>(size.max(1));
     for c in pool {
         tx.send(c).await.map_err(|_| anyhow!("the pool closed"))?;
     }
     let rx = Arc::new(tokio::sync::Mutex::new(rx));
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Result<Duration>>();
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Result<Option<Duration>>>();
     let start = Instant::now() + Duration::from_millis(100);
-    let total = (rate * secs.as_secs_f64()).round() as u64;
+    let skipped = (rate * warm.as_secs_f64()).round() as u64;
+    let total = skipped + (rate * secs.as_secs_f64()).round() as u64;
     let spacing = 1.0 / rate;
-    let scheduler = {
+    let (arrive_tx, mut arrivals) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
+    let clock = std::thread::spawn(move || {
+        for i in 0..total {
+            let at = start + Duration::from_secs_f64(i as f64 * spacing);
+            let now = Instant::now();
+            if at > now {
+                std::thread::sleep(at - now);
+            }
+            if arrive_tx.send((i, at)).is_err() {
+                return;
+            }
+        }
+    });
+    while let Some((i, at)) = arrivals.recv().await {
         let (tx, rx, done_tx) = (tx.clone(), rx.clone(), done_tx.clone());
         tokio::spawn(async move {
-            for i in 0..total {
-                let at = start + Duration::from_secs_f64(i as f64 * spacing);
-                tokio::time::sleep_until(at.into()).await;
-                let (tx, rx, done_tx) = (tx.clone(), rx.clone(), done_tx.clone());
-                tokio::spawn(async move {
-                    let c = rx.lock().await.recv().await;
-                    let result = match c {
-                        Some(mut c) => {
-                            let r = c.step().await;
-                            let _ = tx.send(c).await;
-                            r.map(|()| at.elapsed())
-                        }
-                        None => Err(anyhow!("the pool closed")),
-                    };
-                    let _ = done_tx.send(result);
-                });
-            }
-        })
-    };
+            let c = rx.lock().await.recv().await;
+            let result = match c {
+                Some(mut c) => {
+                    let r = c.step().await;
+                    let _ = tx.send(c).await;
+                    r.map(|()| (i >= skipped).then(|| at.elapsed()))
+                }
+                None => Err(anyhow!("the pool closed")),
+            };
+            let _ = done_tx.send(result);
+        });
+    }
+    clock
+        .join()
+        .map_err(|_| anyhow!("the arrival clock failed"))?;
     drop(done_tx);
-    scheduler.await.map_err(|e| anyhow!("{e}"))?;
     let mut run = Run::new(name, size)?;
-    while run.count < total {
+    let mut answered = 0;
+    while answered < total {
         match done_rx.recv().await {
             Some(r) => {
-                run.record(r?);
-                run.count += 1;
+                answered += 1;
+                if let Some(d) = r? {
+                    run.record(d);
+                    run.count += 1;
+                }
             }
             None => break,
         }

@@ -417,7 +417,7 @@ async fn main() -> Result<()> {
     let best = https.iter().map(Run::rate).fold(0.0, f64::max);
     let rate = (best * 0.8).max(1.0);
     let pool = movers(&server, &mut f, 64).await?;
-    let open = load::open("open", pool, rate, secs).await?;
+    let open = load::open("open", pool, rate, warm, secs).await?;
     server.child.kill().await.ok();
 
     println!(
