@@ -16,6 +16,9 @@ pub struct Run {
     pub count: u64,
     pub elapsed: Duration,
     pub hist: Histogram<u64>,
+    /// The CPU time the server's process used while the loop recorded
+    /// (user and system, all its threads), when it was watched.
+    pub server_cpu: Option<Duration>,
 }
 
 /// 1 µs to 100 s, three significant digits.
@@ -31,6 +34,7 @@ impl Run {
             count: 0,
             elapsed: Duration::ZERO,
             hist: histogram()?,
+            server_cpu: None,
         })
     }
     pub fn rate(&self) -> f64 {
@@ -39,6 +43,13 @@ impl Run {
     /// The latency at quantile `q` (0–100), in milliseconds.
     pub fn ms(&self, q: f64) -> f64 {
         self.hist.value_at_quantile(q / 100.0) as f64 / 1000.0
+    }
+    /// The server's CPU time per request, in microseconds, when watched.
+    /// Unlike the rate, it hardly depends on what else the shared machine
+    /// is doing, so it is the figure to compare between two builds.
+    pub fn server_us(&self) -> Option<f64> {
+        self.server_cpu
+            .map(|c| c.as_secs_f64() * 1e6 / self.count.max(1) as f64)
     }
     pub fn record(&mut self, d: Duration) {
         let us = (d.as_micros() as u64).max(1);
@@ -59,9 +70,42 @@ pub async fn closed<C: Client>(
     warm: Duration,
     secs: Duration,
 ) -> Result<Run> {
+    closed_watching(name, clients, warm, secs, None).await
+}
+
+/// The CPU time process `pid` has used so far, all threads, user and
+/// system (`/proc/<pid>/stat`, in the kernel's fixed 100 ticks a second).
+pub fn cpu_of(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name, in parentheses, may hold spaces; fields count
+    // from after it: utime and stime are the 12th and 13th there.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let mut f = rest.split_whitespace().skip(11);
+    let user: u64 = f.next()?.parse().ok()?;
+    let system: u64 = f.next()?.parse().ok()?;
+    Some(Duration::from_millis((user + system) * 10))
+}
+
+/// [`closed`], and with `server` the CPU time that process used between
+/// the end of the warm-up and the end of the loop.
+pub async fn closed_watching<C: Client>(
+    name: &str,
+    clients: Vec<C>,
+    warm: Duration,
+    secs: Duration,
+    server: Option<u32>,
+) -> Result<Run> {
     let n = clients.len();
     let start = Instant::now() + warm;
     let end = start + secs;
+    let watch = server.map(|pid| {
+        tokio::spawn(async move {
+            tokio::time::sleep_until(start.into()).await;
+            let before = cpu_of(pid);
+            tokio::time::sleep_until(end.into()).await;
+            Some(cpu_of(pid)?.saturating_sub(before?))
+        })
+    });
     let mut tasks = Vec::new();
     for mut c in clients {
         let name = name.to_owned();
@@ -88,6 +132,9 @@ pub async fn closed<C: Client>(
         total.hist.add(&r.hist).map_err(|e| anyhow!("{e:?}"))?;
     }
     total.elapsed = secs;
+    if let Some(w) = watch {
+        total.server_cpu = w.await.map_err(|e| anyhow!("the CPU watch failed: {e}"))?;
+    }
     Ok(total)
 }
 

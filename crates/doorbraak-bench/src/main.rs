@@ -8,7 +8,8 @@
 //! * **floor**: the real server (`doorbraak serve`, a separate process)
 //!   answering `{ __typename }` over HTTP: what the protocol costs;
 //! * **http**: transitions (pick up, release, alternately) as GraphQL over
-//!   HTTP to that server, N clients in a closed loop;
+//!   HTTP to that server, N clients in a closed loop; for it and the floor
+//!   the server process's CPU time per request is measured too;
 //! * **open**: the same transitions at a fixed arrival rate of 80% of the
 //!   best closed-loop rate, latency counted from each request's scheduled
 //!   arrival.
@@ -312,12 +313,12 @@ async fn movers(s: &ServerProcess, f: &mut Fixture, n: usize) -> Result<Vec<Move
 
 fn print_runs(runs: &[Run]) {
     println!(
-        "{:<6} {:>7} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8}",
-        "loop", "clients", "count", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms"
+        "{:<6} {:>7} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9}",
+        "loop", "clients", "count", "per s", "p50 ms", "p90 ms", "p99 ms", "max ms", "server µs"
     );
     for r in runs {
         println!(
-            "{:<6} {:>7} {:>9} {:>9.0} {:>8.3} {:>8.3} {:>8.3} {:>8.3}",
+            "{:<6} {:>7} {:>9} {:>9.0} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>9}",
             r.name,
             r.clients,
             r.count,
@@ -325,7 +326,9 @@ fn print_runs(runs: &[Run]) {
             r.ms(50.0),
             r.ms(90.0),
             r.ms(99.0),
-            r.hist.max() as f64 / 1000.0
+            r.hist.max() as f64 / 1000.0,
+            r.server_us()
+                .map_or_else(|| "-".to_owned(), |u| format!("{u:.1}"))
         );
     }
 }
@@ -410,9 +413,10 @@ async fn main() -> Result<()> {
                 token: f.token.clone(),
             });
         }
-        floors.push(load::closed("floor", bare, warm, secs).await?);
+        let pid = server.child.id();
+        floors.push(load::closed_watching("floor", bare, warm, secs, pid).await?);
         let m = movers(&server, &mut f, n).await?;
-        https.push(load::closed("http", m, warm, secs).await?);
+        https.push(load::closed_watching("http", m, warm, secs, pid).await?);
     }
     let best = https.iter().map(Run::rate).fold(0.0, f64::max);
     let rate = (best * 0.8).max(1.0);
@@ -458,6 +462,12 @@ async fn main() -> Result<()> {
             target_raw,
             http.rate() / floor.rate()
         );
+        if let (Some(h), Some(b)) = (http.server_us(), floor.server_us()) {
+            println!(
+                "              server CPU per transition / per bare request {:.2} ({h:.1} / {b:.1} µs)",
+                h / b
+            );
+        }
     }
     if let (Some(raw1), Some(http1)) = (
         raws.iter().find(|r| r.clients == 1),
