@@ -209,91 +209,198 @@ pub(crate) fn outbox_inserts(
     event: &Event,
     guard: Option<&Expr>,
 ) -> Result<Vec<sea_orm::sea_query::InsertStatement>, StoreError> {
-    use sea_orm::QueryTrait;
-    use sea_orm::sea_query::Query;
-    let at = ms(event.at);
-    let base = payload(case_id, facts, after, event);
-    let constants = |channel: Channel, kind: &str, payload: String| {
+    let rows = Rows::new(case_id, facts, after, event);
+    let mut out = rows.notices(guard)?;
+    out.push(rows.webhooks(backend, guard)?);
+    Ok(out)
+}
+
+/// SQLite, for a transition: the notices' rows as sea-query renders them
+/// (most transitions have none), and the webhooks' as [`Rows::webhooks`]
+/// would render, written out here ([`crate::transition`] says why; its
+/// tests hold the two to the same text and values).
+pub(crate) fn sqlite_outbox(
+    case_id: i64,
+    facts: &CaseFacts,
+    after: &doorbraak_core::Status,
+    event: &Event,
+) -> Result<Vec<sea_orm::Statement>, StoreError> {
+    use sea_orm::sea_query::SqliteQueryBuilder;
+    let rows = Rows::new(case_id, facts, after, event);
+    let mut out: Vec<sea_orm::Statement> = rows
+        .notices(None)?
+        .iter()
+        .map(|i| {
+            let (sql, values) = i.build(SqliteQueryBuilder);
+            sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, sql, values)
+        })
+        .collect();
+    out.push(rows.sqlite_webhooks());
+    Ok(out)
+}
+
+/// What the outbox rows of one event have in common.
+struct Rows<'a> {
+    case_id: i64,
+    facts: &'a CaseFacts,
+    event: &'a Event,
+    at: i64,
+    base: serde_json::Value,
+}
+
+/// The outbox's columns after the channel and the recipient, in the order
+/// of [`Rows::constants`].
+const REST: [outbox::Column; 6] = [
+    outbox::Column::CaseId,
+    outbox::Column::Kind,
+    outbox::Column::Payload,
+    outbox::Column::CreatedAt,
+    outbox::Column::NextAttemptAt,
+    outbox::Column::Attempts,
+];
+
+impl<'a> Rows<'a> {
+    fn new(
+        case_id: i64,
+        facts: &'a CaseFacts,
+        after: &doorbraak_core::Status,
+        event: &'a Event,
+    ) -> Self {
+        Rows {
+            case_id,
+            facts,
+            event,
+            at: ms(event.at),
+            base: payload(case_id, facts, after, event),
+        }
+    }
+
+    /// The values of the [`REST`] columns.
+    fn constants(&self, kind: &str, payload: String) -> [sea_orm::Value; 6] {
         [
-            Expr::val(channel.as_str()),
-            Expr::val(case_id),
-            Expr::val(kind.to_owned()),
-            Expr::val(payload),
-            Expr::val(at),
-            Expr::val(at),
-            Expr::val(0i32),
+            self.case_id.into(),
+            kind.to_owned().into(),
+            payload.into(),
+            self.at.into(),
+            self.at.into(),
+            0i32.into(),
         ]
-    };
-    let columns = |who: outbox::Column| {
-        [
-            outbox::Column::Channel,
-            who,
-            outbox::Column::CaseId,
-            outbox::Column::Kind,
-            outbox::Column::Payload,
-            outbox::Column::CreatedAt,
-            outbox::Column::NextAttemptAt,
-            outbox::Column::Attempts,
-        ]
-    };
-    let insert = |who: outbox::Column, mut select: sea_orm::sea_query::SelectStatement| {
+    }
+
+    /// `INSERT INTO outbox (channel, who, REST) <select>`, guarded.
+    fn insert(
+        who: outbox::Column,
+        mut select: sea_orm::sea_query::SelectStatement,
+        guard: Option<&Expr>,
+    ) -> Result<sea_orm::sea_query::InsertStatement, StoreError> {
         if let Some(g) = guard {
             select.and_where(g.clone());
         }
-        let mut insert = Query::insert();
-        insert.into_table(outbox::Entity).columns(columns(who));
+        let mut insert = sea_orm::sea_query::Query::insert();
+        insert
+            .into_table(outbox::Entity)
+            .columns([outbox::Column::Channel, who].into_iter().chain(REST));
         insert
             .select_from(select)
             .map_err(|e| StoreError::Corrupt(format!("outbox insert: {e}")))?;
-        Ok::<_, StoreError>(insert)
-    };
-    let mut out = Vec::new();
-    for n in notices(facts, event) {
-        let mut payload = base.clone();
-        payload["kind"] = n.kind.as_str().into();
-        let [channel, rest @ ..] = constants(Channel::Email, n.kind.as_str(), payload.to_string());
-        let mut select = audience_query(facts, &n.audience, n.kind)
-            .select_only()
-            .into_query();
-        select
-            .expr(channel)
-            .expr(Expr::col((user::Entity, user::Column::Id)))
-            .exprs(rest);
-        out.push(insert(outbox::Column::UserId, select)?);
+        Ok(insert)
     }
-    let position = match backend {
-        crate::Backend::Postgres => "strpos(' ' || $1 || ' ', ' ' || $2 || ' ') > 0",
-        // sea-query's SQLite placeholders are `?`, in order.
-        crate::Backend::Sqlite => "instr(' ' || ? || ' ', ' ' || ? || ' ') > 0",
-    };
-    let listed = |col: webhook_subscription::Column, word: Option<&str>| {
-        let empty = Expr::col(col).eq("");
-        match word {
-            None => empty,
-            Some(w) => empty.or(Expr::cust_with_exprs(
-                position,
-                [Expr::col(col), Expr::val(w.to_owned())],
-            )),
+
+    fn notices(
+        &self,
+        guard: Option<&Expr>,
+    ) -> Result<Vec<sea_orm::sea_query::InsertStatement>, StoreError> {
+        use sea_orm::QueryTrait;
+        let mut out = Vec::new();
+        for n in notices(self.facts, self.event) {
+            let mut payload = self.base.clone();
+            payload["kind"] = n.kind.as_str().into();
+            let rest = self.constants(n.kind.as_str(), payload.to_string());
+            let mut select = audience_query(self.facts, &n.audience, n.kind)
+                .select_only()
+                .into_query();
+            select
+                .expr(Expr::val(Channel::Email.as_str()))
+                .expr(Expr::col((user::Entity, user::Column::Id)))
+                .exprs(rest.map(Expr::val));
+            out.push(Self::insert(outbox::Column::UserId, select, guard)?);
         }
-    };
-    let [channel, rest @ ..] = constants(Channel::Webhook, event.action.as_str(), base.to_string());
-    let mut select = Query::select();
-    select
-        .expr(channel)
-        .expr(Expr::col(webhook_subscription::Column::Id))
-        .exprs(rest)
-        .from(webhook_subscription::Entity)
-        .and_where(webhook_subscription::Column::Active.eq(true))
-        .and_where(listed(
-            webhook_subscription::Column::FocusAreas,
-            Some(&facts.focus_area),
-        ))
-        .and_where(listed(
-            webhook_subscription::Column::Ministries,
-            facts.rule.owning_ministry.as_deref(),
-        ));
-    out.push(insert(outbox::Column::SubscriptionId, select)?);
-    Ok(out)
+        Ok(out)
+    }
+
+    /// The webhooks' values, in the order of the statement's placeholders:
+    /// the selected constants, then the conditions' (see [`Rows::webhooks`]).
+    fn webhook_values(&self) -> (Vec<sea_orm::Value>, Option<&'a str>) {
+        let ministry = self.facts.rule.owning_ministry.as_deref();
+        let mut values = Vec::with_capacity(12);
+        values.push(Channel::Webhook.as_str().into());
+        values.extend(self.constants(self.event.action.as_str(), self.base.to_string()));
+        (values, ministry)
+    }
+
+    fn webhooks(
+        &self,
+        backend: crate::Backend,
+        guard: Option<&Expr>,
+    ) -> Result<sea_orm::sea_query::InsertStatement, StoreError> {
+        use sea_orm::sea_query::Query;
+        let position = match backend {
+            crate::Backend::Postgres => "strpos(' ' || $1 || ' ', ' ' || $2 || ' ') > 0",
+            // sea-query's SQLite placeholders are `?`, in order.
+            crate::Backend::Sqlite => "instr(' ' || ? || ' ', ' ' || ? || ' ') > 0",
+        };
+        let listed = |col: webhook_subscription::Column, word: Option<&str>| {
+            let empty = Expr::col(col).eq("");
+            match word {
+                None => empty,
+                Some(w) => empty.or(Expr::cust_with_exprs(
+                    position,
+                    [Expr::col(col), Expr::val(w.to_owned())],
+                )),
+            }
+        };
+        let (values, ministry) = self.webhook_values();
+        let mut values = values.into_iter().map(Expr::val);
+        let mut select = Query::select();
+        select
+            .exprs(values.next())
+            .expr(Expr::col(webhook_subscription::Column::Id))
+            .exprs(values)
+            .from(webhook_subscription::Entity)
+            .and_where(webhook_subscription::Column::Active.eq(true))
+            .and_where(listed(
+                webhook_subscription::Column::FocusAreas,
+                Some(&self.facts.focus_area),
+            ))
+            .and_where(listed(webhook_subscription::Column::Ministries, ministry));
+        Self::insert(outbox::Column::SubscriptionId, select, guard)
+    }
+
+    /// [`Rows::webhooks`] on SQLite without a guard, as text.
+    fn sqlite_webhooks(&self) -> sea_orm::Statement {
+        const SELECT: &str = "INSERT INTO \"outbox\" (\"channel\", \"subscription_id\", \
+            \"case_id\", \"kind\", \"payload\", \"created_at\", \"next_attempt_at\", \
+            \"attempts\") SELECT ?, \"id\", ?, ?, ?, ?, ?, ? FROM \"webhook_subscriptions\" \
+            WHERE \"webhook_subscriptions\".\"active\" = ? \
+            AND (\"focus_areas\" = ? OR (instr(' ' || \"focus_areas\" || ' ', ' ' || ? || ' ') > 0))";
+        const ANY_MINISTRY: &str = " AND \"ministries\" = ?";
+        const MINISTRY: &str = " AND (\"ministries\" = ? OR (instr(' ' || \"ministries\" || ' ', ' ' || ? || ' ') > 0))";
+        let (mut values, ministry) = self.webhook_values();
+        values.extend([
+            true.into(),
+            "".into(),
+            self.facts.focus_area.clone().into(),
+            "".into(),
+        ]);
+        let sql = match ministry {
+            Some(m) => {
+                values.push(m.to_owned().into());
+                format!("{SELECT}{MINISTRY}")
+            }
+            None => format!("{SELECT}{ANY_MINISTRY}"),
+        };
+        sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, sql, values)
+    }
 }
 
 /// Writes the outbox rows of one event inside its transaction.

@@ -18,15 +18,17 @@
 //! in `case_holders`, PostgreSQL's index of who holds what ([`holder_write`]).
 //!
 //! **SQLite** ([`sqlite_statements`]): the same writes as a list whose first
-//! statement is the guarded `UPDATE`; [`run_statements`] runs them in a
+//! statement is the guarded `UPDATE`, written out as text rather than
+//! built by sea-query (held to sea-query's text in tests and in debug
+//! builds); [`run_statements`] runs them in a
 //! transaction on a sea-orm connection, the writer thread
 //! ([`crate::sqlite_writer`]) on its own connection. Either way zero rows
 //! updated stops the list and rolls it back.
 
-use doorbraak_core::{Case, CaseId, Event, FollowUp, Status, UserId};
+use doorbraak_core::{Case, CaseId, Event, FollowUp, ItemDecision, Status, UserId};
 use sea_orm::sea_query::{
     Alias, CommonTableExpression, Expr, InsertStatement, OnConflict, PostgresQueryBuilder, Query,
-    SelectStatement, SqliteQueryBuilder, SubQueryStatement, UpdateStatement, WithClause,
+    SelectStatement, SubQueryStatement, UpdateStatement, WithClause,
 };
 use sea_orm::{
     ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Iterable,
@@ -93,17 +95,22 @@ fn writes(
     if let Some(d) = &follow.decide_item {
         rest.push(guarded(
             agenda_item::Entity::update_many()
-                .set(agenda_item::ActiveModel {
-                    decision: ActiveValue::Set(Some(d.action.as_str().to_owned())),
-                    note: ActiveValue::Set(d.note.clone()),
-                    decided_at: ActiveValue::Set(Some(ms(event.at))),
-                    ..<agenda_item::ActiveModel as Default>::default()
-                })
+                .set(item_decision(d, event))
                 .filter(agenda_item::Column::Id.eq(d.item))
                 .into_query(),
         ));
     }
     Ok(Writes { update, rest })
+}
+
+/// What the agenda item a transition decides is set to.
+fn item_decision(d: &ItemDecision, event: &Event) -> agenda_item::ActiveModel {
+    agenda_item::ActiveModel {
+        decision: ActiveValue::Set(Some(d.action.as_str().to_owned())),
+        note: ActiveValue::Set(d.note.clone()),
+        decided_at: ActiveValue::Set(Some(ms(event.at))),
+        ..<agenda_item::ActiveModel as Default>::default()
+    }
 }
 
 /// The case columns whose value `after` changes (the version and the time
@@ -257,7 +264,82 @@ pub(crate) async fn run_pg<C: ConnectionTrait>(
 }
 
 /// SQLite: the transition's statements, the guarded update first.
+///
+/// They are written out here ([`render`]) rather than built as sea-query
+/// trees and rendered: that was an eighth of the server's CPU per
+/// transition over HTTP (ARCHITECTURE.md, "Tried"). The text and values
+/// are sea-query's own, to the character: builds with debug assertions
+/// (every test run) check each transition against [`by_sea_query`].
 pub(crate) fn sqlite_statements(
+    before: &Case,
+    after: &Status,
+    event: &Event,
+    follow: &FollowUp,
+) -> Result<Vec<Statement>, StoreError> {
+    let mut out = Vec::with_capacity(4);
+    out.push(render::update(
+        &changed_columns(&before.status, after),
+        [
+            (case::Column::Id, before.id.into()),
+            (case::Column::Version, before.status.version.into()),
+        ],
+    ));
+    out.push(render::insert(&crate::cases::event_row(
+        before.id,
+        after.version,
+        event,
+    )));
+    out.extend(crate::outbox::sqlite_outbox(
+        before.id,
+        &before.facts,
+        after,
+        event,
+    )?);
+    if let Some(b) = &follow.barrier {
+        out.push(render::update(
+            &crate::barriers::barrier_change(b),
+            [(barrier::Column::Id, b.id.into())],
+        ));
+    }
+    if let Some(d) = &follow.decide_item {
+        out.push(render::update(
+            &item_decision(d, event),
+            [(agenda_item::Column::Id, d.item.into())],
+        ));
+    }
+    out.extend(precedent(before, after, follow));
+    #[cfg(debug_assertions)]
+    {
+        let reference = by_sea_query(before, after, event, follow)?;
+        let text = |s: &[Statement]| -> Vec<(String, Option<sea_orm::sea_query::Values>)> {
+            s.iter()
+                .map(|s| (s.sql.clone(), s.values.clone()))
+                .collect()
+        };
+        assert_eq!(
+            text(&out),
+            text(&reference),
+            "a transition's statements differ from sea-query's"
+        );
+    }
+    Ok(out)
+}
+
+/// SQLite: the precedent index's change, if the transition makes one.
+fn precedent(before: &Case, after: &Status, follow: &FollowUp) -> Option<Statement> {
+    let explanation = after.resolution.as_ref().map(|r| r.explanation.as_str());
+    crate::barriers::precedent_statement(
+        before.id,
+        &before.facts.rule.citation,
+        explanation,
+        follow.precedent,
+    )
+}
+
+/// [`sqlite_statements`] as sea-query builds and renders them, the
+/// reference the written-out ones are held to.
+#[cfg(any(test, debug_assertions))]
+fn by_sea_query(
     before: &Case,
     after: &Status,
     event: &Event,
@@ -267,6 +349,7 @@ pub(crate) fn sqlite_statements(
     let build = |(sql, values): (String, sea_orm::sea_query::Values)| {
         Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
     };
+    use sea_orm::sea_query::SqliteQueryBuilder;
     let mut out = vec![build(w.update.build(SqliteQueryBuilder))];
     for q in &w.rest {
         out.push(build(match q {
@@ -279,14 +362,91 @@ pub(crate) fn sqlite_statements(
             }
         }));
     }
-    let explanation = after.resolution.as_ref().map(|r| r.explanation.as_str());
-    out.extend(crate::barriers::precedent_statement(
-        before.id,
-        &before.facts.rule.citation,
-        explanation,
-        follow.precedent,
-    ));
+    out.extend(precedent(before, after, follow));
     Ok(out)
+}
+
+/// SQLite statements written out from a row's set values, in sea-query's
+/// words: quoted names, `?` placeholders, values in order.
+mod render {
+    use sea_orm::{
+        ActiveModelTrait, ActiveValue, DbBackend, EntityName, EntityTrait, IdenStatic, Iterable,
+        Statement, Value,
+    };
+
+    type Column<A> = <<A as ActiveModelTrait>::Entity as EntityTrait>::Column;
+
+    fn quoted(sql: &mut String, name: &str) {
+        sql.push('"');
+        sql.push_str(name);
+        sql.push('"');
+    }
+
+    fn table<A: ActiveModelTrait>() -> &'static str {
+        <A::Entity as Default>::default().table_name()
+    }
+
+    /// The set columns of `row`, quoted and each followed by `then`,
+    /// separated by commas; their values appended to `values`.
+    fn set_columns<A: ActiveModelTrait>(
+        row: &A,
+        sql: &mut String,
+        values: &mut Vec<Value>,
+        then: &str,
+    ) {
+        let mut first = true;
+        for c in Column::<A>::iter() {
+            if let ActiveValue::Set(v) = row.get(c) {
+                if !first {
+                    sql.push_str(", ");
+                }
+                first = false;
+                quoted(sql, c.as_str());
+                sql.push_str(then);
+                values.push(v);
+            }
+        }
+    }
+
+    /// `UPDATE "t" SET "a" = ?, … WHERE "t"."k" = ? AND …`: the set
+    /// columns of `set`, where each key column equals its value.
+    pub(super) fn update<A: ActiveModelTrait, const N: usize>(
+        set: &A,
+        keys: [(Column<A>, Value); N],
+    ) -> Statement {
+        let table = table::<A>();
+        let mut sql = String::with_capacity(192);
+        let mut values = Vec::new();
+        sql.push_str("UPDATE ");
+        quoted(&mut sql, table);
+        sql.push_str(" SET ");
+        set_columns(set, &mut sql, &mut values, " = ?");
+        for (i, (c, v)) in keys.into_iter().enumerate() {
+            sql.push_str(if i == 0 { " WHERE " } else { " AND " });
+            quoted(&mut sql, table);
+            sql.push('.');
+            quoted(&mut sql, c.as_str());
+            sql.push_str(" = ?");
+            values.push(v);
+        }
+        Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+    }
+
+    /// `INSERT INTO "t" ("a", …) VALUES (?, …)`: the set columns of `row`.
+    pub(super) fn insert<A: ActiveModelTrait>(row: &A) -> Statement {
+        let mut sql = String::with_capacity(256);
+        let mut values = Vec::new();
+        sql.push_str("INSERT INTO ");
+        quoted(&mut sql, table::<A>());
+        sql.push_str(" (");
+        set_columns(row, &mut sql, &mut values, "");
+        sql.push_str(") VALUES (");
+        for i in 0..values.len() {
+            sql.push_str(if i == 0 { "?" } else { ", ?" });
+        }
+        sql.push(')');
+        Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
+    }
 }
 
 /// Runs [`sqlite_statements`] on `conn` (a transaction): zero rows updated
@@ -335,10 +495,9 @@ mod tests {
     use doorbraak_core::{CaseState, Level, Status};
     use sea_orm::{ActiveModelTrait, Iterable};
 
-    #[test]
-    fn a_pick_up_writes_only_what_it_changes() {
-        let at = chrono::DateTime::from_timestamp_millis(1_790_000_000_000).unwrap();
-        let before = Status {
+    /// A case waiting at the programme bureau since `at`, held by nobody.
+    fn waiting(at: doorbraak_core::Timestamp) -> Status {
+        Status {
             state: CaseState::AtProgrammeBureau,
             level: Level::ProgrammeBureau,
             highest_level: Level::ProgrammeBureau,
@@ -350,7 +509,13 @@ mod tests {
             barrier: None,
             version: 1,
             updated_at: at,
-        };
+        }
+    }
+
+    #[test]
+    fn a_pick_up_writes_only_what_it_changes() {
+        let at = chrono::DateTime::from_timestamp_millis(1_790_000_000_000).unwrap();
+        let before = waiting(at);
         let after = Status {
             assignee: Some(7),
             version: 2,
@@ -375,5 +540,157 @@ mod tests {
         let row = changed_columns(&before, &up);
         assert!(row.get(case::Column::StatDirty).is_set());
         assert!(row.get(case::Column::State).is_set());
+    }
+
+    /// The written-out SQLite statements are sea-query's, text and values,
+    /// for a pick-up and a release (no notices), a move up (notices), and
+    /// a resolution that decides an agenda item, a barrier and the
+    /// precedent index; with and without an owning ministry.
+    #[test]
+    fn the_written_out_statements_are_sea_querys() {
+        use doorbraak_core::*;
+        let at = chrono::DateTime::from_timestamp_millis(1_790_000_000_000).unwrap();
+        let status = Status {
+            assignee: Some(7),
+            barrier: Some(3),
+            version: 4,
+            ..waiting(at)
+        };
+        let facts = |ministry: Option<&str>| CaseFacts {
+            reference: "ZDO-2026-0001".into(),
+            title: "Oppasrooster".into(),
+            description: "Ouders mogen niet op elkaars peuters passen.".into(),
+            focus_area: "ZDO".into(),
+            domains: vec![PolicyDomain::Youth],
+            rule: Rule {
+                citation: "Wet kinderopvang art. 1.45".into(),
+                bwb_id: None,
+                scope: RuleScope::Municipal,
+                owning_ministry: ministry.map(str::to_owned),
+            },
+            desired_action: "Toestaan.".into(),
+            households_affected: Some(12),
+            estimated_cost: None,
+            urgency: Urgency::Normal,
+            submitted_by: 1,
+            created_at: at,
+        };
+        let later = at + chrono::TimeDelta::minutes(3);
+        let event = |action: CaseAction, to: CaseState, after: &Status| Event {
+            action: EventAction::Case(action),
+            from_state: Some(CaseState::AtProgrammeBureau),
+            to_state: to,
+            actor: 7,
+            actor_role: Role::ProgrammeBureau,
+            note: Some("Zo gedaan.".into()),
+            at: later,
+            effect: Effect {
+                level: after.level,
+                assignee: after.assignee,
+                deadline: after.deadline,
+                paused_at: after.paused_at,
+                resolution: after.resolution.clone(),
+                merged_into: after.merged_into,
+                barrier: after.barrier,
+            },
+            meeting: None,
+        };
+        let moved = |change: &dyn Fn(&mut Status)| {
+            let mut s = Status {
+                version: 5,
+                updated_at: later,
+                ..status.clone()
+            };
+            change(&mut s);
+            s
+        };
+        let release = moved(&|s| s.assignee = None);
+        let pick_up = Status {
+            assignee: Some(8),
+            ..release.clone()
+        };
+        let up = moved(&|s| {
+            s.state = CaseState::AtAlliance;
+            s.level = Level::Alliance;
+            s.highest_level = Level::Alliance;
+            s.assignee = None;
+        });
+        let resolved = moved(&|s| {
+            s.state = CaseState::Resolved;
+            s.deadline = None;
+            s.resolution = Some(Resolution {
+                outcome: Some(Outcome::IncidentalBreakthrough),
+                explanation: "Uitzondering verleend.".into(),
+                funds_unlocked: Euros::from_cents(125_050),
+                level: Level::ProgrammeBureau,
+                decided_at: later,
+                effective_from: None,
+                experiment_ends: None,
+                evaluation_date: None,
+            });
+        });
+        let decided = FollowUp {
+            barrier: Some(BarrierChange {
+                id: 3,
+                status: BarrierStatus::BreakthroughDecided,
+                outcome: Some(Outcome::IncidentalBreakthrough),
+                note: Some("Uitzondering verleend.".into()),
+                at: later,
+                effective_from: None,
+                experiment_ends: None,
+                evaluation_date: None,
+            }),
+            precedent: PrecedentChange::Index,
+            decide_item: Some(ItemDecision {
+                item: 9,
+                action: EventAction::Case(CaseAction::Resolve),
+                note: None,
+            }),
+            place_on_agenda: None,
+        };
+        let none = FollowUp::default();
+        let cases = [
+            (
+                CaseAction::Release,
+                CaseState::AtProgrammeBureau,
+                &release,
+                &none,
+            ),
+            (
+                CaseAction::PickUp,
+                CaseState::AtProgrammeBureau,
+                &pick_up,
+                &none,
+            ),
+            (CaseAction::Escalate, CaseState::AtAlliance, &up, &none),
+            (
+                CaseAction::Resolve,
+                CaseState::Resolved,
+                &resolved,
+                &decided,
+            ),
+        ];
+        let text =
+            |s: Vec<sea_orm::Statement>| -> Vec<(String, Option<sea_orm::sea_query::Values>)> {
+                s.into_iter().map(|s| (s.sql, s.values)).collect()
+            };
+        for ministry in [Some("SZW"), None] {
+            for (action, to, after, follow) in cases {
+                let before = Case {
+                    id: 5,
+                    facts: facts(ministry),
+                    status: if action == CaseAction::PickUp {
+                        release.clone()
+                    } else {
+                        status.clone()
+                    },
+                };
+                let e = event(action, to, after);
+                let ours = text(super::sqlite_statements(&before, after, &e, follow).unwrap());
+                let theirs = text(super::by_sea_query(&before, after, &e, follow).unwrap());
+                assert_eq!(ours, theirs, "{action:?}, ministry {ministry:?}");
+                assert!(ours.len() >= 3, "{action:?}: {ours:?}");
+            }
+        }
     }
 }
