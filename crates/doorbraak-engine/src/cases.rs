@@ -72,7 +72,7 @@ pub const MAX_PAGE: u64 = 100;
 /// (through another instance, say) the write's version guard refuses, as
 /// a read would have (`VERSION_CONFLICT`). A case at another version than
 /// the caller's is read.
-pub(crate) const WRITTEN_MAX: u64 = 4_096;
+pub(crate) const WRITTEN_MAX: usize = 4_096;
 
 impl Engine {
     /// A professional submits a case.
@@ -148,7 +148,7 @@ impl Engine {
     ) -> Result<(Case, Option<Vec<StoredEvent>>), EngineError> {
         let kept = self
             .written
-            .get(&id)
+            .get(id)
             .filter(|c| c.status.version == expected_version && may_read(p, c));
         let (case, decision) = match kept {
             // A refusal is given on the database's case, not on the copy:
@@ -280,7 +280,7 @@ impl Engine {
             let status = match writer.store.record_transition(&before, &decision).await {
                 Ok(status) => status,
                 Err(e) => {
-                    writer.written.invalidate(&before.id);
+                    writer.written.forget(before.id);
                     return Err(e.into());
                 }
             };
@@ -289,7 +289,7 @@ impl Engine {
                 status: status.clone(),
                 ..before
             };
-            writer.written.insert(after.id, after);
+            writer.written.insert(after);
             Ok::<_, EngineError>(status)
         })
         .await

@@ -24,6 +24,7 @@ mod export;
 mod feed;
 mod generate;
 mod identity;
+mod kept;
 mod meetings;
 mod notify;
 mod register;
@@ -95,7 +96,7 @@ pub struct Parts {
     changes: tokio::sync::broadcast::Sender<doorbraak_core::CaseId>,
     /// Cases as this instance last wrote them, by id: a hint the version
     /// guard checks (see `cases::WRITTEN_MAX`).
-    written: moka::sync::Cache<doorbraak_core::CaseId, doorbraak_core::Case>,
+    written: kept::Kept,
     /// Set once the PostgreSQL change feed tells subscribers about changes.
     feed_running: Arc<std::sync::atomic::AtomicBool>,
     stats: Arc<Stats>,
@@ -147,7 +148,7 @@ impl Engine {
                 .support_invalidation_closures()
                 .build(),
             changes: tokio::sync::broadcast::channel(1024).0,
-            written: moka::sync::Cache::new(cases::WRITTEN_MAX),
+            written: kept::Kept::new(cases::WRITTEN_MAX),
             feed_running: Arc::default(),
             stats: Arc::default(),
         }));
