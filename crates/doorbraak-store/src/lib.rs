@@ -32,6 +32,7 @@ mod meetings;
 mod outbox;
 mod pg_direct;
 mod reference;
+mod render;
 mod sessions;
 mod sqlite_point;
 mod sqlite_writer;

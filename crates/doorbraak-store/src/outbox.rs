@@ -235,8 +235,23 @@ pub(crate) fn sqlite_outbox(
             sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, sql, values)
         })
         .collect();
-    out.push(rows.sqlite_webhooks());
+    let mut webhooks = crate::render::Sql::new(crate::Backend::Sqlite);
+    rows.write_webhooks(&mut webhooks, false);
+    out.push(webhooks.statement());
     Ok(out)
+}
+
+/// The webhooks' row of one event written into `sql` ([`Rows::webhooks`]
+/// as text), guarded by the transition's update when `guarded`.
+pub(crate) fn write_webhooks(
+    sql: &mut crate::render::Sql,
+    case_id: i64,
+    facts: &CaseFacts,
+    after: &doorbraak_core::Status,
+    event: &Event,
+    guarded: bool,
+) {
+    Rows::new(case_id, facts, after, event).write_webhooks(sql, guarded);
 }
 
 /// What the outbox rows of one event have in common.
@@ -376,30 +391,53 @@ impl<'a> Rows<'a> {
         Self::insert(outbox::Column::SubscriptionId, select, guard)
     }
 
-    /// [`Rows::webhooks`] on SQLite without a guard, as text.
-    fn sqlite_webhooks(&self) -> sea_orm::Statement {
-        const SELECT: &str = "INSERT INTO \"outbox\" (\"channel\", \"subscription_id\", \
-            \"case_id\", \"kind\", \"payload\", \"created_at\", \"next_attempt_at\", \
-            \"attempts\") SELECT ?, \"id\", ?, ?, ?, ?, ?, ? FROM \"webhook_subscriptions\" \
-            WHERE \"webhook_subscriptions\".\"active\" = ? \
-            AND (\"focus_areas\" = ? OR (instr(' ' || \"focus_areas\" || ' ', ' ' || ? || ' ') > 0))";
-        const ANY_MINISTRY: &str = " AND \"ministries\" = ?";
-        const MINISTRY: &str = " AND (\"ministries\" = ? OR (instr(' ' || \"ministries\" || ' ', ' ' || ? || ' ') > 0))";
-        let (mut values, ministry) = self.webhook_values();
-        values.extend([
-            true.into(),
-            "".into(),
-            self.facts.focus_area.clone().into(),
-            "".into(),
-        ]);
-        let sql = match ministry {
-            Some(m) => {
-                values.push(m.to_owned().into());
-                format!("{SELECT}{MINISTRY}")
-            }
-            None => format!("{SELECT}{ANY_MINISTRY}"),
+    /// [`Rows::webhooks`] written out into `sql` ([`crate::render`]),
+    /// guarded by `EXISTS (SELECT 1 FROM moved)` when `guarded`
+    /// (PostgreSQL's one statement).
+    fn write_webhooks(&self, sql: &mut crate::render::Sql, guarded: bool) {
+        let position = match sql.backend() {
+            crate::Backend::Postgres => "strpos",
+            crate::Backend::Sqlite => "instr",
         };
-        sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, sql, values)
+        let (values, ministry) = self.webhook_values();
+        let mut values = values.into_iter();
+        sql.push(
+            "INSERT INTO \"outbox\" (\"channel\", \"subscription_id\", \"case_id\", \
+            \"kind\", \"payload\", \"created_at\", \"next_attempt_at\", \"attempts\") SELECT ",
+        )
+        .params(values.next())
+        .push(", \"id\", ")
+        .params(values)
+        .push(" FROM \"webhook_subscriptions\" WHERE \"webhook_subscriptions\".\"active\" = ")
+        .param(true);
+        let mut listed = |column: &str, word: Option<&str>| {
+            sql.push(" AND ");
+            match word {
+                None => {
+                    sql.name(column).push(" = ").param("");
+                }
+                Some(w) => {
+                    sql.push("(")
+                        .name(column)
+                        .push(" = ")
+                        .param("")
+                        .push(" OR (")
+                        .push(position)
+                        .push("(' ' || ")
+                        .name(column)
+                        .push(" || ' ', ' ' || ")
+                        .param(w.to_owned())
+                        .push(" || ' ') > 0))");
+                }
+            }
+        };
+        listed("focus_areas", Some(&self.facts.focus_area));
+        listed("ministries", ministry);
+        if guarded {
+            sql.push(" AND EXISTS(SELECT ")
+                .param(1i32)
+                .push(" FROM \"moved\")");
+        }
     }
 }
 
