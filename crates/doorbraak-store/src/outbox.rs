@@ -210,52 +210,15 @@ pub(crate) fn outbox_inserts(
     guard: Option<&Expr>,
 ) -> Result<Vec<sea_orm::sea_query::InsertStatement>, StoreError> {
     let rows = Rows::new(case_id, facts, after, event);
-    let mut out = rows.notices(guard)?;
+    let mut out = rows.notice_inserts(guard)?;
     out.push(rows.webhooks(backend, guard)?);
     Ok(out)
 }
 
-/// SQLite, for a transition: the notices' rows as sea-query renders them
-/// (most transitions have none), and the webhooks' as [`Rows::webhooks`]
-/// would render, written out here ([`crate::transition`] says why; its
-/// tests hold the two to the same text and values).
-pub(crate) fn sqlite_outbox(
-    case_id: i64,
-    facts: &CaseFacts,
-    after: &doorbraak_core::Status,
-    event: &Event,
-) -> Result<Vec<sea_orm::Statement>, StoreError> {
-    use sea_orm::sea_query::SqliteQueryBuilder;
-    let rows = Rows::new(case_id, facts, after, event);
-    let mut out: Vec<sea_orm::Statement> = rows
-        .notices(None)?
-        .iter()
-        .map(|i| {
-            let (sql, values) = i.build(SqliteQueryBuilder);
-            sea_orm::Statement::from_sql_and_values(sea_orm::DbBackend::Sqlite, sql, values)
-        })
-        .collect();
-    let mut webhooks = crate::render::Sql::new(crate::Backend::Sqlite);
-    rows.write_webhooks(&mut webhooks, false);
-    out.push(webhooks.statement());
-    Ok(out)
-}
-
-/// The webhooks' row of one event written into `sql` ([`Rows::webhooks`]
-/// as text), guarded by the transition's update when `guarded`.
-pub(crate) fn write_webhooks(
-    sql: &mut crate::render::Sql,
-    case_id: i64,
-    facts: &CaseFacts,
-    after: &doorbraak_core::Status,
-    event: &Event,
-    guarded: bool,
-) {
-    Rows::new(case_id, facts, after, event).write_webhooks(sql, guarded);
-}
-
-/// What the outbox rows of one event have in common.
-struct Rows<'a> {
+/// What the outbox rows of one event have in common; they are built by
+/// sea-query ([`outbox_inserts`]) or written out ([`Rows::write_notice`],
+/// [`Rows::write_webhooks`]) as the same text.
+pub(crate) struct Rows<'a> {
     case_id: i64,
     facts: &'a CaseFacts,
     event: &'a Event,
@@ -275,7 +238,7 @@ const REST: [outbox::Column; 6] = [
 ];
 
 impl<'a> Rows<'a> {
-    fn new(
+    pub(crate) fn new(
         case_id: i64,
         facts: &'a CaseFacts,
         after: &doorbraak_core::Status,
@@ -321,7 +284,7 @@ impl<'a> Rows<'a> {
         Ok(insert)
     }
 
-    fn notices(
+    fn notice_inserts(
         &self,
         guard: Option<&Expr>,
     ) -> Result<Vec<sea_orm::sea_query::InsertStatement>, StoreError> {
@@ -391,10 +354,64 @@ impl<'a> Rows<'a> {
         Self::insert(outbox::Column::SubscriptionId, select, guard)
     }
 
+    /// The notices of the event.
+    pub(crate) fn notices(&self) -> Vec<doorbraak_core::Notice> {
+        notices(self.facts, self.event)
+    }
+
+    /// One notice's rows ([`Rows::notice_inserts`]) written out into
+    /// `sql`, guarded like [`Rows::write_webhooks`].
+    pub(crate) fn write_notice(
+        &self,
+        sql: &mut crate::render::Sql,
+        n: &doorbraak_core::Notice,
+        guarded: bool,
+    ) {
+        let mut payload = self.base.clone();
+        payload["kind"] = n.kind.as_str().into();
+        sql.push(
+            "INSERT INTO \"outbox\" (\"channel\", \"user_id\", \"case_id\", \"kind\", \
+             \"payload\", \"created_at\", \"next_attempt_at\", \"attempts\") SELECT ",
+        )
+        .param(Channel::Email.as_str())
+        .push(", \"users\".\"id\", ")
+        .params(self.constants(n.kind.as_str(), payload.to_string()))
+        .push(" FROM \"users\" WHERE \"users\".\"active\" = ")
+        .param(true)
+        .push(" AND \"users\".\"email\" IS NOT NULL");
+        if !n.kind.essential() {
+            sql.push(" AND \"users\".\"notify_optional\" = ")
+                .param(true);
+        }
+        match &n.audience {
+            Audience::Submitter => {
+                sql.push(" AND \"users\".\"id\" = ")
+                    .param(self.facts.submitted_by);
+            }
+            Audience::User(id) => {
+                sql.push(" AND \"users\".\"id\" = ").param(*id);
+            }
+            Audience::Handlers { role, area } => {
+                sql.push(" AND \"users\".\"role\" = ").param(role.as_str());
+                if let Some(a) = area {
+                    sql.push(
+                        " AND \"users\".\"id\" IN (SELECT \"user_id\" FROM \"user_areas\" \
+                         WHERE \"user_areas\".\"area_code\" = ",
+                    )
+                    .param(a.clone())
+                    .push(")");
+                }
+            }
+        }
+        if guarded {
+            crate::render::guard(sql);
+        }
+    }
+
     /// [`Rows::webhooks`] written out into `sql` ([`crate::render`]),
     /// guarded by `EXISTS (SELECT 1 FROM moved)` when `guarded`
     /// (PostgreSQL's one statement).
-    fn write_webhooks(&self, sql: &mut crate::render::Sql, guarded: bool) {
+    pub(crate) fn write_webhooks(&self, sql: &mut crate::render::Sql, guarded: bool) {
         let position = match sql.backend() {
             crate::Backend::Postgres => "strpos",
             crate::Backend::Sqlite => "instr",
@@ -434,9 +451,7 @@ impl<'a> Rows<'a> {
         listed("focus_areas", Some(&self.facts.focus_area));
         listed("ministries", ministry);
         if guarded {
-            sql.push(" AND EXISTS(SELECT ")
-                .param(1i32)
-                .push(" FROM \"moved\")");
+            crate::render::guard(sql);
         }
     }
 }

@@ -1,12 +1,13 @@
 //! SQL written out as text, in sea-query's own words: quoted names, `?`
 //! placeholders on SQLite and `$1, $2, …` on PostgreSQL, values in order.
 //!
-//! The transition's statements are written here rather than built as
-//! sea-query trees and rendered on every transition, which was the
-//! largest part of our own code in the server's profile (ARCHITECTURE.md,
-//! "Tried"). What is written is sea-query's text to the character: the
-//! tests of `crate::transition` hold it to that, and builds with debug
-//! assertions compare every transition they write.
+//! The transitions' statements are written with it ([`crate::transition`],
+//! and the outbox's rows in [`crate::outbox::Rows`]) rather than built as
+//! sea-query trees and rendered each time, which was the largest part of
+//! our own code in the server's profile (ARCHITECTURE.md, "Tried"). What
+//! is written is sea-query's text to the character: `transition`'s tests
+//! hold it to that, and builds with debug assertions compare every
+//! transition they write.
 
 use sea_orm::{
     ActiveModelTrait, ActiveValue, DbBackend, EntityName, EntityTrait, IdenStatic, Iterable,
@@ -130,6 +131,20 @@ impl Sql {
         self
     }
 
+    /// Appends `UPDATE "t" SET "a" = ?, … WHERE "t"."k" = ? AND …`: the
+    /// set columns of `set`, in the row whose key columns hold `keys`.
+    pub(crate) fn update<A: ActiveModelTrait, const N: usize>(
+        &mut self,
+        set: &A,
+        keys: [(Column<A>, Value); N],
+    ) -> &mut Sql {
+        self.push("UPDATE ")
+            .name(table::<A>())
+            .push(" SET ")
+            .assignments(set)
+            .keys::<A, N>(keys)
+    }
+
     pub(crate) fn statement(self) -> Statement {
         let backend = match self.backend {
             Backend::Sqlite => DbBackend::Sqlite,
@@ -145,11 +160,7 @@ pub(crate) fn update<A: ActiveModelTrait, const N: usize>(
     keys: [(Column<A>, Value); N],
 ) -> Statement {
     let mut sql = Sql::new(Backend::Sqlite);
-    sql.push("UPDATE ")
-        .name(table::<A>())
-        .push(" SET ")
-        .assignments(set)
-        .keys::<A, N>(keys);
+    sql.update(set, keys);
     sql.statement()
 }
 
@@ -160,4 +171,12 @@ pub(crate) fn insert<A: ActiveModelTrait>(row: &A) -> Statement {
     let values = sql.columns(row);
     sql.push(") VALUES (").params(values).push(")");
     sql.statement()
+}
+
+/// Appends ` AND EXISTS(SELECT 1 FROM "moved")`: a write in PostgreSQL's
+/// one statement that takes place only if the case's update did.
+pub(crate) fn guard(sql: &mut Sql) {
+    sql.push(" AND EXISTS(SELECT ")
+        .param(1i32)
+        .push(" FROM \"moved\")");
 }

@@ -15,95 +15,38 @@
 //! zero rows back means the guard failed and nothing was written. The
 //! change feed's notification follows the commit ([`crate::feed`] says
 //! why it is not inside). A change of holder also writes the case's row
-//! in `case_holders`, PostgreSQL's index of who holds what ([`holder_write`]).
-//! A transition that sends no notices and has no follow-up in the
-//! statement (a pick-up, a release) has it written out as text
-//! ([`pg_written`], [`crate::render`]); the others are built by sea-query.
+//! in `case_holders`, PostgreSQL's index of who holds what.
 //!
 //! **SQLite** ([`sqlite_statements`]): the same writes as a list whose first
-//! statement is the guarded `UPDATE`, written out as text rather than
-//! built by sea-query (held to sea-query's text in tests and in debug
-//! builds); [`run_statements`] runs them in a
+//! statement is the guarded `UPDATE`; [`run_statements`] runs them in a
 //! transaction on a sea-orm connection, the writer thread
 //! ([`crate::sqlite_writer`]) on its own connection. Either way zero rows
 //! updated stops the list and rolls it back.
+//!
+//! **Written out.** On both databases the statements are written as text
+//! ([`crate::render`]), not built as sea-query trees and rendered: that
+//! was an eighth of the server's CPU per transition on SQLite and a third
+//! on PostgreSQL (ARCHITECTURE.md, "Tried"). The text and values are
+//! sea-query's own, to the character: [`reference`] builds them the old
+//! way, the tests compare the two for every kind of notice and follow-up,
+//! and builds with debug assertions compare every transition they write
+//! (the whole test suite, on both databases).
 
-use doorbraak_core::{Case, CaseId, Event, FollowUp, ItemDecision, Status, UserId};
-use sea_orm::sea_query::{
-    Alias, CommonTableExpression, Expr, InsertStatement, OnConflict, PostgresQueryBuilder, Query,
-    SelectStatement, SubQueryStatement, UpdateStatement, WithClause,
-};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, Iterable,
-    QueryFilter, QueryTrait, Statement,
-};
+use doorbraak_core::{Case, Event, FollowUp, ItemDecision, Status};
+use sea_orm::{ActiveModelTrait, ActiveValue, ConnectionTrait, Iterable, Statement};
 
 use crate::convert::{ms, set_status};
-use crate::entity::{agenda_item, barrier, case, case_event, case_holder};
+use crate::entity::{agenda_item, barrier, case};
+use crate::render::Sql;
 use crate::{Backend, StoreError};
+
+#[cfg(any(test, debug_assertions))]
+mod reference;
 
 /// Whether `follow` needs reads in the transaction: placing the case on
 /// the next agenda does.
 pub(crate) fn needs_transaction(follow: &FollowUp) -> bool {
     follow.place_on_agenda.is_some()
-}
-
-/// The writes of a transition as sea-query statements, the guarded case
-/// update first; with a `guard`, every other one writes only when it holds.
-struct Writes {
-    update: UpdateStatement,
-    rest: Vec<SubQueryStatement>,
-}
-
-fn writes(
-    backend: Backend,
-    before: &Case,
-    after: &Status,
-    event: &Event,
-    follow: &FollowUp,
-    guard: Option<&Expr>,
-) -> Result<Writes, StoreError> {
-    let update = case::Entity::update_many()
-        .set(changed_columns(&before.status, after))
-        .filter(case::Column::Id.eq(before.id))
-        .filter(case::Column::Version.eq(before.status.version))
-        .into_query();
-    let guarded = |mut u: UpdateStatement| {
-        if let Some(g) = guard {
-            u.and_where(g.clone());
-        }
-        SubQueryStatement::from(u)
-    };
-    let event_row = crate::cases::event_row(before.id, after.version, event);
-    let mut rest = vec![SubQueryStatement::from(match guard {
-        Some(_) => insert_if_moved(&event_row)?,
-        None => case_event::Entity::insert(event_row).into_query(),
-    })];
-    if backend == Backend::Postgres && before.status.assignee != after.assignee {
-        rest.push(holder_write(before.id, after.assignee)?);
-    }
-    for insert in
-        crate::outbox::outbox_inserts(backend, before.id, &before.facts, after, event, guard)?
-    {
-        rest.push(insert.into());
-    }
-    if let Some(b) = &follow.barrier {
-        rest.push(guarded(
-            barrier::Entity::update_many()
-                .set(crate::barriers::barrier_change(b))
-                .filter(barrier::Column::Id.eq(b.id))
-                .into_query(),
-        ));
-    }
-    if let Some(d) = &follow.decide_item {
-        rest.push(guarded(
-            agenda_item::Entity::update_many()
-                .set(item_decision(d, event))
-                .filter(agenda_item::Column::Id.eq(d.item))
-                .into_query(),
-        ));
-    }
-    Ok(Writes { update, rest })
 }
 
 /// What the agenda item a transition decides is set to.
@@ -148,91 +91,88 @@ fn changed_columns(before: &Status, after: &Status) -> case::ActiveModel {
     new
 }
 
-/// PostgreSQL: the case's row in `case_holders` follows its new holder
-/// (the migration that made the table says why it is not an index on the
-/// cases): written, or replaced, or deleted when nobody holds it now.
-fn holder_write(case: CaseId, holder: Option<UserId>) -> Result<SubQueryStatement, StoreError> {
-    Ok(match holder {
-        Some(h) => {
-            let mut insert = insert_if_moved(&case_holder::ActiveModel {
-                case_id: ActiveValue::Set(case),
-                assignee_id: ActiveValue::Set(h),
-            })?;
-            insert.on_conflict(
-                OnConflict::column(case_holder::Column::CaseId)
-                    .update_column(case_holder::Column::AssigneeId)
-                    .to_owned(),
-            );
-            insert.into()
-        }
-        None => {
-            let mut delete = case_holder::Entity::delete_many()
-                .filter(case_holder::Column::CaseId.eq(case))
-                .into_query();
-            delete.and_where(moved());
-            delete.into()
-        }
-    })
-}
-
-/// The name of the CTE that updates the case.
-const MOVED: &str = "moved";
-
-/// `EXISTS (SELECT 1 FROM moved)`: the case was updated.
-fn moved() -> Expr {
-    Expr::exists(
-        Query::select()
-            .expr(Expr::val(1))
-            .from(Alias::new(MOVED))
-            .to_owned(),
-    )
-}
-
-/// `INSERT INTO t (the set columns) SELECT (their values) FROM moved`.
-fn insert_if_moved<A: ActiveModelTrait>(row: &A) -> Result<InsertStatement, StoreError> {
-    let (mut columns, mut values) = (Vec::new(), Vec::new());
-    for c in <A::Entity as EntityTrait>::Column::iter() {
-        if let ActiveValue::Set(v) = row.get(c) {
-            columns.push(c);
-            values.push(Expr::val(v));
-        }
-    }
-    let mut select = Query::select();
-    select.exprs(values).from(Alias::new(MOVED));
-    let mut insert = Query::insert();
-    insert
-        .into_table(<A::Entity as Default>::default())
-        .columns(columns);
-    insert
-        .select_from(select)
-        .map_err(|e| StoreError::Corrupt(format!("insert after a move: {e}")))?;
-    Ok(insert)
-}
-
-fn cte(name: String, query: SubQueryStatement) -> CommonTableExpression {
-    CommonTableExpression::new()
-        .query(query)
-        .table_name(Alias::new(name))
-        .to_owned()
-}
-
 /// PostgreSQL: the whole transition as one statement; it returns one row
-/// when the case moved and none when its version had changed. Written
-/// out ([`pg_written`]) for the transitions that need nothing more than
-/// the case, its event, its holder and the webhooks; built by sea-query
-/// for the others.
+/// when the case moved and none when its version had changed.
+///
+/// `WITH moved AS (UPDATE cases … RETURNING id), write_0 AS (…), …
+/// SELECT moved.id FROM moved`: the event, the holder's row, the
+/// outbox's rows and the follow-ups each `INSERT … SELECT … FROM moved`
+/// or guarded by `EXISTS (SELECT 1 FROM moved)` ([`crate::render::guard`]).
 pub(crate) fn pg_statement(
     before: &Case,
     after: &Status,
     event: &Event,
     follow: &FollowUp,
 ) -> Result<Statement, StoreError> {
-    let Some(written) = pg_written(before, after, event, follow) else {
-        return pg_by_sea_query(before, after, event, follow);
+    let mut sql = Sql::new(Backend::Postgres);
+    sql.push("WITH \"moved\" AS (UPDATE \"cases\" SET ")
+        .assignments(&changed_columns(&before.status, after))
+        .keys::<case::ActiveModel, 2>([
+            (case::Column::Id, before.id.into()),
+            (case::Column::Version, before.status.version.into()),
+        ])
+        .push(" RETURNING \"id\") ");
+    let mut ctes = 0;
+    let mut cte = |sql: &mut Sql, body: &mut dyn FnMut(&mut Sql)| {
+        sql.push(", ").name(&format!("write_{ctes}")).push(" AS (");
+        body(sql);
+        sql.push(") ");
+        ctes += 1;
     };
+    cte(&mut sql, &mut |sql| {
+        sql.push("INSERT INTO \"case_events\" (");
+        let values = sql.columns(&crate::cases::event_row(before.id, after.version, event));
+        sql.push(") SELECT ").params(values).push(" FROM \"moved\"");
+    });
+    if before.status.assignee != after.assignee {
+        // The case's row in `case_holders`, PostgreSQL's index of who holds
+        // what (migration 10 says why it is not an index on the cases).
+        cte(&mut sql, &mut |sql| match after.assignee {
+            Some(h) => {
+                sql.push("INSERT INTO \"case_holders\" (\"case_id\", \"assignee_id\") SELECT ")
+                    .param(before.id)
+                    .push(", ")
+                    .param(h)
+                    .push(
+                        " FROM \"moved\" ON CONFLICT (\"case_id\") \
+                         DO UPDATE SET \"assignee_id\" = \"excluded\".\"assignee_id\"",
+                    );
+            }
+            None => {
+                sql.push("DELETE FROM \"case_holders\" WHERE \"case_holders\".\"case_id\" = ")
+                    .param(before.id);
+                crate::render::guard(sql);
+            }
+        });
+    }
+    let rows = crate::outbox::Rows::new(before.id, &before.facts, after, event);
+    for n in rows.notices() {
+        cte(&mut sql, &mut |sql| rows.write_notice(sql, &n, true));
+    }
+    cte(&mut sql, &mut |sql| rows.write_webhooks(sql, true));
+    if let Some(b) = &follow.barrier {
+        cte(&mut sql, &mut |sql| {
+            sql.update(
+                &crate::barriers::barrier_change(b),
+                [(barrier::Column::Id, b.id.into())],
+            );
+            crate::render::guard(sql);
+        });
+    }
+    if let Some(d) = &follow.decide_item {
+        cte(&mut sql, &mut |sql| {
+            sql.update(
+                &item_decision(d, event),
+                [(agenda_item::Column::Id, d.item.into())],
+            );
+            crate::render::guard(sql);
+        });
+    }
+    sql.push("SELECT \"moved\".\"id\" FROM \"moved\"");
+    let written = sql.statement();
     #[cfg(debug_assertions)]
     {
-        let reference = pg_by_sea_query(before, after, event, follow)?;
+        let reference = reference::pg(before, after, event, follow)?;
         assert_eq!(
             (&written.sql, &written.values),
             (&reference.sql, &reference.values),
@@ -240,94 +180,6 @@ pub(crate) fn pg_statement(
         );
     }
     Ok(written)
-}
-
-/// [`pg_statement`] written out ([`crate::render`]), for a transition that
-/// sends no notices and has no follow-up inside the statement (a pick-up,
-/// a release, a withdrawal, …); `None` for the others.
-fn pg_written(
-    before: &Case,
-    after: &Status,
-    event: &Event,
-    follow: &FollowUp,
-) -> Option<Statement> {
-    if follow.barrier.is_some()
-        || follow.decide_item.is_some()
-        || !doorbraak_core::notices(&before.facts, event).is_empty()
-    {
-        return None;
-    }
-    let mut sql = crate::render::Sql::new(Backend::Postgres);
-    sql.push("WITH \"moved\" AS (UPDATE \"cases\" SET ")
-        .assignments(&changed_columns(&before.status, after))
-        .keys::<case::ActiveModel, 2>([
-            (case::Column::Id, before.id.into()),
-            (case::Column::Version, before.status.version.into()),
-        ])
-        .push(" RETURNING \"id\") , \"write_0\" AS (INSERT INTO \"case_events\" (");
-    let values = sql.columns(&crate::cases::event_row(before.id, after.version, event));
-    sql.push(") SELECT ")
-        .params(values)
-        .push(" FROM \"moved\") ");
-    let mut next = 1;
-    if before.status.assignee != after.assignee {
-        sql.push(", \"write_1\" AS (");
-        match after.assignee {
-            Some(h) => sql
-                .push("INSERT INTO \"case_holders\" (\"case_id\", \"assignee_id\") SELECT ")
-                .param(before.id)
-                .push(", ")
-                .param(h)
-                .push(
-                    " FROM \"moved\" ON CONFLICT (\"case_id\") \
-                     DO UPDATE SET \"assignee_id\" = \"excluded\".\"assignee_id\") ",
-                ),
-            None => sql
-                .push("DELETE FROM \"case_holders\" WHERE \"case_holders\".\"case_id\" = ")
-                .param(before.id)
-                .push(" AND EXISTS(SELECT ")
-                .param(1i32)
-                .push(" FROM \"moved\")) "),
-        };
-        next = 2;
-    }
-    sql.push(", ").name(&format!("write_{next}")).push(" AS (");
-    crate::outbox::write_webhooks(&mut sql, before.id, &before.facts, after, event, true);
-    sql.push(") SELECT \"moved\".\"id\" FROM \"moved\"");
-    Some(sql.statement())
-}
-
-/// [`pg_statement`] as sea-query builds and renders it.
-fn pg_by_sea_query(
-    before: &Case,
-    after: &Status,
-    event: &Event,
-    follow: &FollowUp,
-) -> Result<Statement, StoreError> {
-    let mut w = writes(
-        Backend::Postgres,
-        before,
-        after,
-        event,
-        follow,
-        Some(&moved()),
-    )?;
-    w.update.returning_col(case::Column::Id);
-    let mut with = WithClause::new();
-    with.cte(cte(MOVED.to_owned(), w.update.into()));
-    for (i, q) in w.rest.into_iter().enumerate() {
-        with.cte(cte(format!("write_{i}"), q));
-    }
-    let mut result: SelectStatement = Query::select();
-    result
-        .column((Alias::new(MOVED), case::Column::Id))
-        .from(Alias::new(MOVED));
-    let (sql, values) = with.query(result).build(PostgresQueryBuilder);
-    Ok(Statement::from_sql_and_values(
-        DbBackend::Postgres,
-        sql,
-        values,
-    ))
 }
 
 /// Runs [`pg_statement`] on `conn` (the pool, or a transaction):
@@ -346,13 +198,8 @@ pub(crate) async fn run_pg<C: ConnectionTrait>(
     Ok(rows.len() == 1)
 }
 
-/// SQLite: the transition's statements, the guarded update first.
-///
-/// They are written out ([`crate::render`]) rather than built as sea-query
-/// trees and rendered: that was an eighth of the server's CPU per
-/// transition over HTTP (ARCHITECTURE.md, "Tried"). The text and values
-/// are sea-query's own, to the character: builds with debug assertions
-/// (every test run) check each transition against [`by_sea_query`].
+/// SQLite: the transition's statements, the guarded update first
+/// (written out; the module's documentation says how they are checked).
 pub(crate) fn sqlite_statements(
     before: &Case,
     after: &Status,
@@ -372,12 +219,16 @@ pub(crate) fn sqlite_statements(
         after.version,
         event,
     )));
-    out.extend(crate::outbox::sqlite_outbox(
-        before.id,
-        &before.facts,
-        after,
-        event,
-    )?);
+    let rows = crate::outbox::Rows::new(before.id, &before.facts, after, event);
+    let mut written = |write: &mut dyn FnMut(&mut Sql)| {
+        let mut sql = Sql::new(Backend::Sqlite);
+        write(&mut sql);
+        out.push(sql.statement());
+    };
+    for n in rows.notices() {
+        written(&mut |sql| rows.write_notice(sql, &n, false));
+    }
+    written(&mut |sql| rows.write_webhooks(sql, false));
     if let Some(b) = &follow.barrier {
         out.push(crate::render::update(
             &crate::barriers::barrier_change(b),
@@ -393,7 +244,7 @@ pub(crate) fn sqlite_statements(
     out.extend(precedent(before, after, follow));
     #[cfg(debug_assertions)]
     {
-        let reference = by_sea_query(before, after, event, follow)?;
+        let reference = reference::sqlite(before, after, event, follow)?;
         let text = |s: &[Statement]| -> Vec<(String, Option<sea_orm::sea_query::Values>)> {
             s.iter()
                 .map(|s| (s.sql.clone(), s.values.clone()))
@@ -417,36 +268,6 @@ fn precedent(before: &Case, after: &Status, follow: &FollowUp) -> Option<Stateme
         explanation,
         follow.precedent,
     )
-}
-
-/// [`sqlite_statements`] as sea-query builds and renders them, the
-/// reference the written-out ones are held to.
-#[cfg(any(test, debug_assertions))]
-fn by_sea_query(
-    before: &Case,
-    after: &Status,
-    event: &Event,
-    follow: &FollowUp,
-) -> Result<Vec<Statement>, StoreError> {
-    let w = writes(Backend::Sqlite, before, after, event, follow, None)?;
-    let build = |(sql, values): (String, sea_orm::sea_query::Values)| {
-        Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
-    };
-    use sea_orm::sea_query::SqliteQueryBuilder;
-    let mut out = vec![build(w.update.build(SqliteQueryBuilder))];
-    for q in &w.rest {
-        out.push(build(match q {
-            SubQueryStatement::InsertStatement(i) => i.build(SqliteQueryBuilder),
-            SubQueryStatement::UpdateStatement(u) => u.build(SqliteQueryBuilder),
-            other => {
-                return Err(StoreError::Corrupt(format!(
-                    "unexpected statement in a transition: {other:?}"
-                )));
-            }
-        }));
-    }
-    out.extend(precedent(before, after, follow));
-    Ok(out)
 }
 
 /// Runs [`sqlite_statements`] on `conn` (a transaction): zero rows updated
@@ -649,8 +470,29 @@ mod tests {
             }),
             place_on_agenda: None,
         };
+        // An answer to the handler who asked (one user), and a move to
+        // the breakthrough meeting (the secretariat: a role, no area).
+        let answered = moved(&|_| {});
+        let to_meeting = moved(&|s| {
+            s.state = CaseState::AtBreakthroughMeeting;
+            s.level = Level::BreakthroughMeeting;
+            s.highest_level = Level::BreakthroughMeeting;
+            s.assignee = None;
+        });
         let none = FollowUp::default();
         let cases = [
+            (
+                CaseAction::ProvideInformation,
+                CaseState::AtProgrammeBureau,
+                &answered,
+                &none,
+            ),
+            (
+                CaseAction::Escalate,
+                CaseState::AtBreakthroughMeeting,
+                &to_meeting,
+                &none,
+            ),
             (
                 CaseAction::Release,
                 CaseState::AtProgrammeBureau,
@@ -688,24 +530,17 @@ mod tests {
                 };
                 let e = event(action, to, after);
                 let ours = text(super::sqlite_statements(&before, after, &e, follow).unwrap());
-                let theirs = text(super::by_sea_query(&before, after, &e, follow).unwrap());
+                let theirs = text(super::reference::sqlite(&before, after, &e, follow).unwrap());
                 assert_eq!(ours, theirs, "{action:?}, ministry {ministry:?}");
                 assert!(ours.len() >= 3, "{action:?}: {ours:?}");
-                // PostgreSQL's one statement, written out for a pick-up and
-                // a release (a holder written, a holder deleted).
-                let pg = super::pg_written(&before, after, &e, follow);
-                match action {
-                    CaseAction::PickUp | CaseAction::Release => {
-                        let pg = pg.expect("a pick-up or release is written out");
-                        let reference = super::pg_by_sea_query(&before, after, &e, follow).unwrap();
-                        assert_eq!(
-                            (pg.sql, pg.values),
-                            (reference.sql, reference.values),
-                            "PostgreSQL, {action:?}, ministry {ministry:?}"
-                        );
-                    }
-                    _ => assert!(pg.is_none(), "{action:?} goes through sea-query"),
-                }
+                // PostgreSQL's one statement.
+                let pg = super::pg_statement(&before, after, &e, follow).unwrap();
+                let reference = super::reference::pg(&before, after, &e, follow).unwrap();
+                assert_eq!(
+                    (pg.sql, pg.values),
+                    (reference.sql, reference.values),
+                    "PostgreSQL, {action:?}, ministry {ministry:?}"
+                );
             }
         }
     }
