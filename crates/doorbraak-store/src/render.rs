@@ -68,8 +68,9 @@ impl Sql {
         match self.backend {
             Backend::Sqlite => self.text.push('?'),
             Backend::Postgres => {
-                self.text.push('$');
-                self.text.push_str(&self.values.len().to_string());
+                use std::fmt::Write;
+                // Writing to a String cannot fail.
+                let _ = write!(self.text, "${}", self.values.len());
             }
         }
         self
