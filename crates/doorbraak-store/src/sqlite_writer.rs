@@ -7,12 +7,14 @@
 //! statements ([`crate::transition::sqlite_statements`]) in one hand-off.
 //!
 //! **Group commit.** Transitions that queue up while one batch commits are
-//! run together: `BEGIN IMMEDIATE`, each transition under its own
-//! `SAVEPOINT` (a version conflict or an error rolls back that one only),
-//! one `COMMIT`. Nobody hears back before that COMMIT has returned, and if
-//! it fails every transition of the batch gets the error: no transition is
-//! acknowledged that is not in the file. With `synchronous=FULL` a batch
-//! costs one sync instead of one per transition.
+//! run together: `BEGIN IMMEDIATE`, each transition's statements, one
+//! `COMMIT`. A version conflict writes nothing (the guard comes first);
+//! any other error rolls the batch back and runs its transitions one by
+//! one, each in its own transaction ([`commit_batch`]). Nobody hears back
+//! before that COMMIT has returned, and if it fails every transition of
+//! the batch gets the error: no transition is acknowledged that is not in
+//! the file. With `synchronous=FULL` a batch costs one sync instead of
+//! one per transition.
 //!
 //! **Other writers.** The sqlx writer connection still does every other
 //! write (submissions, meetings, users, …). All its transactions begin
@@ -149,15 +151,18 @@ fn serve(mut conn: rusqlite::Connection, queue: mpsc::Receiver<Job>) {
 }
 
 /// One transaction for the whole batch; the results in order.
+///
+/// No savepoints: a transition's first statement is its version guard,
+/// and a guard that matches no row has written nothing, so a conflict
+/// needs no undoing. Any other failure (a constraint, an I/O error) may
+/// leave part of that transition in the transaction: then the whole batch
+/// is rolled back, before anyone has heard of it, and every transition of
+/// it is run again in a transaction of its own ([`one_by_one`]), so each
+/// stands or falls alone. That is rare; the common path saves a
+/// `SAVEPOINT` and a `RELEASE` per transition.
 fn commit_batch(conn: &mut rusqlite::Connection, batch: &[Job]) -> Vec<Result<(), StoreError>> {
-    let fail_all = |conn: &rusqlite::Connection, why: String| {
-        if !conn.is_autocommit() {
-            let _ = conn.execute_batch("ROLLBACK");
-        }
-        batch.iter().map(|_| Err(db_err(&why))).collect()
-    };
     if let Err(e) = fixed(conn, "BEGIN IMMEDIATE") {
-        return fail_all(conn, e.to_string());
+        return fail_all(conn, batch, e.to_string());
     }
     let mut results: Vec<Result<(), StoreError>> = Vec::with_capacity(batch.len());
     for job in batch {
@@ -166,41 +171,74 @@ fn commit_batch(conn: &mut rusqlite::Connection, batch: &[Job]) -> Vec<Result<()
             // disk, an I/O error): then nothing of the batch is written,
             // and nothing more may run outside the transaction.
             _ if conn.is_autocommit() => {
-                return fail_all(conn, "the transaction was rolled back".into());
+                return fail_all(conn, batch, "the transaction was rolled back".into());
             }
-            Ok(result) => results.push(result),
-            Err(e) => return fail_all(conn, e.to_string()),
+            Ok(()) => results.push(Ok(())),
+            Err(StoreError::VersionConflict) => results.push(Err(StoreError::VersionConflict)),
+            Err(_) => {
+                if let Err(e) = fixed(conn, "ROLLBACK") {
+                    return fail_all(conn, batch, e.to_string());
+                }
+                return one_by_one(conn, batch);
+            }
         }
     }
     if let Err(e) = fixed(conn, "COMMIT") {
-        return fail_all(conn, e.to_string());
+        return fail_all(conn, batch, e.to_string());
     }
     results
 }
 
-/// One transition under a savepoint, rolled back to it on any failure.
-/// The outer error: the savepoint itself failed (the batch must not commit).
-fn run_one(
+/// Every transition of the batch fails with `why`; whatever of it is in
+/// an open transaction is rolled back.
+fn fail_all(
     conn: &rusqlite::Connection,
-    statements: &[Statement],
-) -> Result<Result<(), StoreError>, StoreError> {
-    fixed(conn, "SAVEPOINT transition").map_err(db_err)?;
-    let outcome = (|| {
-        for (i, s) in statements.iter().enumerate() {
-            let changed = execute(conn, s)?;
-            if i == 0 && changed != 1 {
-                return Err(StoreError::VersionConflict);
-            }
-        }
-        Ok(())
-    })();
-    if outcome.is_err() && !conn.is_autocommit() {
-        fixed(conn, "ROLLBACK TO transition").map_err(db_err)?;
-    }
+    batch: &[Job],
+    why: String,
+) -> Vec<Result<(), StoreError>> {
     if !conn.is_autocommit() {
-        fixed(conn, "RELEASE transition").map_err(db_err)?;
+        let _ = conn.execute_batch("ROLLBACK");
     }
-    Ok(outcome)
+    batch.iter().map(|_| Err(db_err(&why))).collect()
+}
+
+/// Each transition of a batch in a transaction of its own, after one of
+/// them failed in the shared one: a failure rolls back that one only.
+fn one_by_one(conn: &rusqlite::Connection, batch: &[Job]) -> Vec<Result<(), StoreError>> {
+    batch
+        .iter()
+        .map(|job| {
+            fixed(conn, "BEGIN IMMEDIATE").map_err(db_err)?;
+            let outcome = run_one(conn, &job.statements);
+            if outcome.is_ok() && !conn.is_autocommit() {
+                if let Err(e) = fixed(conn, "COMMIT") {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    return Err(db_err(e));
+                }
+                return Ok(());
+            }
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            match outcome {
+                Ok(()) => Err(db_err("the transaction was rolled back")),
+                Err(e) => Err(e),
+            }
+        })
+        .collect()
+}
+
+/// One transition's statements in the open transaction. A version
+/// conflict (the guard, the first statement, matched no row) has written
+/// nothing; after any other error the transition may be half-written.
+fn run_one(conn: &rusqlite::Connection, statements: &[Statement]) -> Result<(), StoreError> {
+    for (i, s) in statements.iter().enumerate() {
+        let changed = execute(conn, s)?;
+        if i == 0 && changed != 1 {
+            return Err(StoreError::VersionConflict);
+        }
+    }
+    Ok(())
 }
 
 /// A statement without parameters that the writer runs for every batch or
@@ -331,6 +369,119 @@ mod tests {
         assert_eq!(v2, 1, "the failed transition's update was rolled back");
         w.run(transition(2, 1, "second try")).await.unwrap();
         assert!(events(&c).contains(&"second try".to_owned()));
+    }
+
+    /// A transition that fails half-way inside a shared batch is undone
+    /// alone: the batch is run again one by one, the others commit, and a
+    /// version conflict in the same batch stays a conflict.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failure_inside_a_batch_undoes_that_transition_only() {
+        let (_dir, path, c) = setup();
+        c.execute_batch("INSERT INTO cases (id, version) VALUES (4, 1), (5, 1)")
+            .unwrap();
+        let w = Writer::start(&path, SqliteSync::Normal).unwrap();
+        w.run(transition(5, 1, "taken")).await.unwrap();
+        // Hold the write lock: the writer waits in BEGIN with the first
+        // job, and the next four queue up behind it as one batch.
+        let blocker = rusqlite::Connection::open(&path).unwrap();
+        blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let spawn = |statements: Vec<Statement>| {
+            let w = w.clone();
+            tokio::spawn(async move { w.run(statements).await })
+        };
+        let first = spawn(transition(1, 1, "first"));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let before = spawn(transition(2, 1, "before"));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Moves case 3, then collides with the event "taken".
+        let half = spawn(transition(3, 1, "taken"));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let stale = spawn(transition(1, 1, "stale"));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let after = spawn(transition(4, 1, "after"));
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        blocker.execute_batch("COMMIT").unwrap();
+        first.await.unwrap().unwrap();
+        before.await.unwrap().unwrap();
+        let half = half.await.unwrap();
+        assert!(matches!(half, Err(StoreError::Db(_))), "{half:?}");
+        let stale = stale.await.unwrap();
+        assert!(
+            matches!(stale, Err(StoreError::VersionConflict)),
+            "{stale:?}"
+        );
+        after.await.unwrap().unwrap();
+        let ev = events(&c);
+        assert_eq!(ev, vec!["taken", "first", "before", "after"]);
+        let version = |id: i64| -> i64 {
+            c.query_row("SELECT version FROM cases WHERE id = ?", [id], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(
+            [version(1), version(2), version(3), version(4)],
+            [2, 2, 1, 2],
+            "case 3's update was undone with its failed event"
+        );
+    }
+
+    /// Many callers at once, with another connection taking SQLite's write
+    /// lock now and then: every transition is answered (none is left in
+    /// the queue) and in the file.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_queued_transition_is_committed_and_answered() {
+        const CALLERS: i64 = 16;
+        const EACH: i64 = 150;
+        let (_dir, path, c) = setup();
+        for id in 4..=CALLERS {
+            c.execute("INSERT INTO cases (id, version) VALUES (?, 1)", [id])
+                .unwrap();
+        }
+        let w = Writer::start(&path, SqliteSync::Normal).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let other = {
+            let (path, stop) = (path.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let o = rusqlite::Connection::open(&path).unwrap();
+                o.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+                let mut held = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    o.execute_batch("BEGIN IMMEDIATE").unwrap();
+                    std::thread::sleep(std::time::Duration::from_millis(3));
+                    o.execute_batch("COMMIT").unwrap();
+                    held += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(7));
+                }
+                held
+            })
+        };
+        let mut tasks = Vec::new();
+        for id in 1..=CALLERS {
+            let w = w.clone();
+            tasks.push(tokio::spawn(async move {
+                for v in 1..=EACH {
+                    w.run(transition(id, v, &format!("{id}/{v}"))).await?;
+                }
+                Ok::<_, StoreError>(())
+            }));
+        }
+        let all = tokio::time::timeout(std::time::Duration::from_secs(120), async {
+            for t in tasks {
+                t.await.unwrap().unwrap();
+            }
+        })
+        .await;
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let held = other.join().unwrap();
+        assert!(all.is_ok(), "a transition was never answered");
+        assert!(held > 0, "the other connection never took the lock");
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, CALLERS * EACH);
+        let versions: i64 = c
+            .query_row("SELECT sum(version) FROM cases", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(versions, CALLERS * (EACH + 1));
     }
 
     /// Transitions that queued up commit together, and when that COMMIT
