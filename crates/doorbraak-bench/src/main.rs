@@ -10,6 +10,9 @@
 //! * **http**: transitions (pick up, release, alternately) as GraphQL over
 //!   HTTP to that server, N clients in a closed loop; for it and the floor
 //!   the server process's CPU time per request is measured too;
+//! * **echo**: one client's round trip over loopback to a process that
+//!   only sends back what it gets (`echo.rs`): the least latency any
+//!   server can answer with here;
 //! * **open**: the same transitions at a fixed arrival rate of 80% of the
 //!   best closed-loop rate, latency counted from each request's scheduled
 //!   arrival.
@@ -17,6 +20,7 @@
 //! `scripts/bench.sh` runs it on SQLite (NORMAL and FULL) and on a
 //! throwaway PostgreSQL cluster; the README explains how to read it.
 
+mod echo;
 mod load;
 mod raw;
 mod scale;
@@ -61,6 +65,10 @@ fn args() -> Result<Args> {
         pgbench: "pgbench".into(),
     };
     let mut it = std::env::args().skip(1).peekable();
+    if it.peek().map(String::as_str) == Some("echo-server") {
+        echo::serve()?;
+        bail!("the echo server stopped");
+    }
     if it.peek().map(String::as_str) == Some("scale") {
         it.next();
         a.scale = Some(vec![10_000, 1_000_000]);
@@ -119,6 +127,10 @@ fn input(n: usize) -> SubmitInput {
         urgency: Urgency::Normal,
     }
 }
+
+/// About the size of a pick-up's or release's HTTP request as [`Mover`]
+/// sends it (headers, token and body), for the echo loop.
+const TRANSITION_REQUEST_BYTES: usize = 330;
 
 /// A client that moves its own case: pick up, release, pick up, …
 struct Mover {
@@ -384,6 +396,9 @@ async fn main() -> Result<()> {
         }
     }
 
+    // The loopback round trip, with a request of a transition's size.
+    let echo = echo::measure(TRANSITION_REQUEST_BYTES, warm, secs).await?;
+
     // 2. The engine in this process (what HTTP and GraphQL add is the
     //    difference to the next loop).
     let mut engines = Vec::new();
@@ -437,6 +452,7 @@ async fn main() -> Result<()> {
     );
     let all: Vec<Run> = raws
         .iter()
+        .chain([&echo])
         .chain(&engines)
         .chain(&floors)
         .chain(&https)
@@ -474,8 +490,9 @@ async fn main() -> Result<()> {
         https.iter().find(|r| r.clients == 1),
     ) {
         println!(
-            "  1 client: http p50 / raw p50 {:.2} [P2: <= 3]",
-            http1.ms(50.0) / raw1.ms(50.0)
+            "  1 client: http p50 / raw p50 {:.2} [P2: <= 3]   (a bare loopback round trip, echo p50, is {:.2} x raw p50)",
+            http1.ms(50.0) / raw1.ms(50.0),
+            echo.ms(50.0) / raw1.ms(50.0)
         );
     }
     println!(
