@@ -173,26 +173,70 @@ fn audience_query(
     }
 }
 
-/// What every message and delivery of an event says (e-mails add their kind).
-fn payload(
+/// What a message or a webhook call says about the event, as JSON. The
+/// fields are in alphabetical order, the order `serde_json::Value` keeps
+/// its keys in, so the text is what `json!` of the same fields gave
+/// before it (a test checks it), without building a tree of values on
+/// every transition: serialized straight into the string bound to the
+/// statement.
+#[derive(Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Payload<'a> {
+    action: &'a str,
+    at: String,
     case_id: i64,
-    facts: &CaseFacts,
-    after: &doorbraak_core::Status,
-    event: &Event,
-) -> serde_json::Value {
-    serde_json::json!({
-        "caseId": case_id,
-        "reference": facts.reference,
-        "title": facts.title,
-        "focusArea": facts.focus_area,
-        "owningMinistry": facts.rule.owning_ministry,
-        "action": event.action.as_str(),
-        "state": after.state.as_str(),
-        "level": after.level.as_str(),
-        "note": event.note,
-        "at": event.at.to_rfc3339(),
-        "outcome": after.resolution.as_ref().and_then(|r| r.outcome).map(|o| o.as_str()),
-    })
+    focus_area: &'a str,
+    /// A notice's kind; webhooks have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'a str>,
+    level: &'a str,
+    note: Option<&'a str>,
+    outcome: Option<&'a str>,
+    owning_ministry: Option<&'a str>,
+    reference: &'a str,
+    state: &'a str,
+    title: &'a str,
+}
+
+impl<'a> Payload<'a> {
+    fn new(
+        case_id: i64,
+        facts: &'a CaseFacts,
+        after: &doorbraak_core::Status,
+        event: &'a Event,
+    ) -> Self {
+        Payload {
+            action: event.action.as_str(),
+            at: event.at.to_rfc3339(),
+            case_id,
+            focus_area: &facts.focus_area,
+            kind: None,
+            level: after.level.as_str(),
+            note: event.note.as_deref(),
+            outcome: after
+                .resolution
+                .as_ref()
+                .and_then(|r| r.outcome)
+                .map(|o| o.as_str()),
+            owning_ministry: facts.rule.owning_ministry.as_deref(),
+            reference: &facts.reference,
+            state: after.state.as_str(),
+            title: &facts.title,
+        }
+    }
+
+    /// The JSON text, with a notice's `kind`.
+    fn text(&self, kind: Option<&'a str>) -> String {
+        // Strings, numbers and options only: serializing cannot fail.
+        match kind {
+            None => serde_json::to_string(self),
+            Some(_) => serde_json::to_string(&Payload {
+                kind,
+                ..self.clone()
+            }),
+        }
+        .unwrap_or_default()
+    }
 }
 
 /// The outbox rows of one event as `INSERT … SELECT` statements: per
@@ -223,7 +267,7 @@ pub(crate) struct Rows<'a> {
     facts: &'a CaseFacts,
     event: &'a Event,
     at: i64,
-    base: serde_json::Value,
+    base: Payload<'a>,
 }
 
 /// The outbox's columns after the channel and the recipient, in the order
@@ -249,7 +293,7 @@ impl<'a> Rows<'a> {
             facts,
             event,
             at: ms(event.at),
-            base: payload(case_id, facts, after, event),
+            base: Payload::new(case_id, facts, after, event),
         }
     }
 
@@ -291,9 +335,7 @@ impl<'a> Rows<'a> {
         use sea_orm::QueryTrait;
         let mut out = Vec::new();
         for n in notices(self.facts, self.event) {
-            let mut payload = self.base.clone();
-            payload["kind"] = n.kind.as_str().into();
-            let rest = self.constants(n.kind.as_str(), payload.to_string());
+            let rest = self.constants(n.kind.as_str(), self.base.text(Some(n.kind.as_str())));
             let mut select = audience_query(self.facts, &n.audience, n.kind)
                 .select_only()
                 .into_query();
@@ -312,7 +354,7 @@ impl<'a> Rows<'a> {
         let ministry = self.facts.rule.owning_ministry.as_deref();
         let mut values = Vec::with_capacity(12);
         values.push(Channel::Webhook.as_str().into());
-        values.extend(self.constants(self.event.action.as_str(), self.base.to_string()));
+        values.extend(self.constants(self.event.action.as_str(), self.base.text(None)));
         (values, ministry)
     }
 
@@ -367,15 +409,14 @@ impl<'a> Rows<'a> {
         n: &doorbraak_core::Notice,
         guarded: bool,
     ) {
-        let mut payload = self.base.clone();
-        payload["kind"] = n.kind.as_str().into();
+        let payload = self.base.text(Some(n.kind.as_str()));
         sql.push(
             "INSERT INTO \"outbox\" (\"channel\", \"user_id\", \"case_id\", \"kind\", \
              \"payload\", \"created_at\", \"next_attempt_at\", \"attempts\") SELECT ",
         )
         .param(Channel::Email.as_str())
         .push(", \"users\".\"id\", ")
-        .params(self.constants(n.kind.as_str(), payload.to_string()))
+        .params(self.constants(n.kind.as_str(), payload))
         .push(" FROM \"users\" WHERE \"users\".\"active\" = ")
         .param(true)
         .push(" AND \"users\".\"email\" IS NOT NULL");
@@ -846,5 +887,111 @@ impl Store {
             .filter(outbox::Column::FailedAt.is_null())
             .count(&self.read)
             .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Payload;
+    use doorbraak_core::*;
+
+    /// The payload as `json!` wrote it before [`Payload`].
+    fn by_value(facts: &CaseFacts, after: &Status, event: &Event, kind: Option<&str>) -> String {
+        let mut v = serde_json::json!({
+            "caseId": 7,
+            "reference": facts.reference,
+            "title": facts.title,
+            "focusArea": facts.focus_area,
+            "owningMinistry": facts.rule.owning_ministry,
+            "action": event.action.as_str(),
+            "state": after.state.as_str(),
+            "level": after.level.as_str(),
+            "note": event.note,
+            "at": event.at.to_rfc3339(),
+            "outcome": after.resolution.as_ref().and_then(|r| r.outcome).map(|o| o.as_str()),
+        });
+        if let Some(k) = kind {
+            v["kind"] = k.into();
+        }
+        v.to_string()
+    }
+
+    /// The same text as before, to the character, with and without a
+    /// ministry, an outcome, a note and a notice's kind.
+    #[test]
+    fn the_payload_text_is_what_json_gave() {
+        let at = chrono::DateTime::from_timestamp_millis(1_790_000_000_123).unwrap();
+        let mut facts = CaseFacts {
+            reference: "ZDO-2026-0001".into(),
+            title: "Oppasrooster \"tussen\" ouders".into(),
+            description: "Ouders mogen niet op elkaars peuters passen.".into(),
+            focus_area: "ZDO".into(),
+            domains: vec![PolicyDomain::Youth],
+            rule: Rule {
+                citation: "Wet kinderopvang art. 1.45".into(),
+                bwb_id: None,
+                scope: RuleScope::Municipal,
+                owning_ministry: None,
+            },
+            desired_action: "Toestaan.".into(),
+            households_affected: None,
+            estimated_cost: None,
+            urgency: Urgency::Normal,
+            submitted_by: 1,
+            created_at: at,
+        };
+        let mut after = Status {
+            state: CaseState::AtProgrammeBureau,
+            level: Level::ProgrammeBureau,
+            highest_level: Level::ProgrammeBureau,
+            assignee: Some(7),
+            deadline: Some(at),
+            paused_at: None,
+            resolution: None,
+            merged_into: None,
+            barrier: None,
+            version: 2,
+            updated_at: at,
+        };
+        let mut event = Event {
+            action: EventAction::Case(CaseAction::PickUp),
+            from_state: Some(CaseState::AtProgrammeBureau),
+            to_state: CaseState::AtProgrammeBureau,
+            actor: 7,
+            actor_role: Role::ProgrammeBureau,
+            note: None,
+            at,
+            effect: Effect {
+                level: Level::ProgrammeBureau,
+                assignee: Some(7),
+                deadline: Some(at),
+                paused_at: None,
+                resolution: None,
+                merged_into: None,
+                barrier: None,
+            },
+            meeting: None,
+        };
+        for round in 0..2 {
+            for kind in [None, Some("case_resolved")] {
+                let p = Payload::new(7, &facts, &after, &event);
+                assert_eq!(p.text(kind), by_value(&facts, &after, &event, kind));
+            }
+            if round == 0 {
+                facts.rule.owning_ministry = Some("SZW".into());
+                event.note = Some("Opgelost met een uitzondering.\nTot ziens".into());
+                after.state = CaseState::Resolved;
+                after.resolution = Some(Resolution {
+                    outcome: Some(Outcome::IncidentalBreakthrough),
+                    explanation: "Uitzondering verleend.".into(),
+                    funds_unlocked: Euros::from_cents(125_050),
+                    level: Level::ProgrammeBureau,
+                    decided_at: at,
+                    effective_from: None,
+                    experiment_ends: None,
+                    evaluation_date: None,
+                });
+            }
+        }
     }
 }
