@@ -27,6 +27,8 @@ mod connect;
 mod convert;
 pub mod entity;
 mod feed;
+#[cfg(test)]
+mod fixtures;
 mod limited;
 mod meetings;
 mod outbox;

@@ -921,37 +921,12 @@ mod tests {
     #[test]
     fn the_payload_text_is_what_json_gave() {
         let at = chrono::DateTime::from_timestamp_millis(1_790_000_000_123).unwrap();
-        let mut facts = CaseFacts {
-            reference: "ZDO-2026-0001".into(),
-            title: "Oppasrooster \"tussen\" ouders".into(),
-            description: "Ouders mogen niet op elkaars peuters passen.".into(),
-            focus_area: "ZDO".into(),
-            domains: vec![PolicyDomain::Youth],
-            rule: Rule {
-                citation: "Wet kinderopvang art. 1.45".into(),
-                bwb_id: None,
-                scope: RuleScope::Municipal,
-                owning_ministry: None,
-            },
-            desired_action: "Toestaan.".into(),
-            households_affected: None,
-            estimated_cost: None,
-            urgency: Urgency::Normal,
-            submitted_by: 1,
-            created_at: at,
-        };
+        let mut facts = crate::fixtures::facts(at, None);
+        facts.title = "Oppasrooster \"tussen\" ouders".into();
         let mut after = Status {
-            state: CaseState::AtProgrammeBureau,
-            level: Level::ProgrammeBureau,
-            highest_level: Level::ProgrammeBureau,
             assignee: Some(7),
-            deadline: Some(at),
-            paused_at: None,
-            resolution: None,
-            merged_into: None,
-            barrier: None,
             version: 2,
-            updated_at: at,
+            ..crate::fixtures::waiting(at)
         };
         let mut event = Event {
             action: EventAction::Case(CaseAction::PickUp),
@@ -961,15 +936,7 @@ mod tests {
             actor_role: Role::ProgrammeBureau,
             note: None,
             at,
-            effect: Effect {
-                level: Level::ProgrammeBureau,
-                assignee: Some(7),
-                deadline: Some(at),
-                paused_at: None,
-                resolution: None,
-                merged_into: None,
-                barrier: None,
-            },
+            effect: crate::fixtures::effect(&after),
             meeting: None,
         };
         for round in 0..2 {

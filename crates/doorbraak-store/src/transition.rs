@@ -313,25 +313,9 @@ pub(crate) async fn run_in(
 mod tests {
     use super::changed_columns;
     use crate::entity::case;
+    use crate::fixtures::{effect, facts, waiting};
     use doorbraak_core::{CaseState, Level, Status};
     use sea_orm::{ActiveModelTrait, Iterable};
-
-    /// A case waiting at the programme bureau since `at`, held by nobody.
-    fn waiting(at: doorbraak_core::Timestamp) -> Status {
-        Status {
-            state: CaseState::AtProgrammeBureau,
-            level: Level::ProgrammeBureau,
-            highest_level: Level::ProgrammeBureau,
-            assignee: None,
-            deadline: Some(at),
-            paused_at: None,
-            resolution: None,
-            merged_into: None,
-            barrier: None,
-            version: 1,
-            updated_at: at,
-        }
-    }
 
     #[test]
     fn a_pick_up_writes_only_what_it_changes() {
@@ -378,25 +362,7 @@ mod tests {
             version: 4,
             ..waiting(at)
         };
-        let facts = |ministry: Option<&str>| CaseFacts {
-            reference: "ZDO-2026-0001".into(),
-            title: "Oppasrooster".into(),
-            description: "Ouders mogen niet op elkaars peuters passen.".into(),
-            focus_area: "ZDO".into(),
-            domains: vec![PolicyDomain::Youth],
-            rule: Rule {
-                citation: "Wet kinderopvang art. 1.45".into(),
-                bwb_id: None,
-                scope: RuleScope::Municipal,
-                owning_ministry: ministry.map(str::to_owned),
-            },
-            desired_action: "Toestaan.".into(),
-            households_affected: Some(12),
-            estimated_cost: None,
-            urgency: Urgency::Normal,
-            submitted_by: 1,
-            created_at: at,
-        };
+        let facts = |ministry: Option<&str>| facts(at, ministry);
         let later = at + chrono::TimeDelta::minutes(3);
         let event = |action: CaseAction, to: CaseState, after: &Status| Event {
             action: EventAction::Case(action),
@@ -406,15 +372,7 @@ mod tests {
             actor_role: Role::ProgrammeBureau,
             note: Some("Zo gedaan.".into()),
             at: later,
-            effect: Effect {
-                level: after.level,
-                assignee: after.assignee,
-                deadline: after.deadline,
-                paused_at: after.paused_at,
-                resolution: after.resolution.clone(),
-                merged_into: after.merged_into,
-                barrier: after.barrier,
-            },
+            effect: effect(after),
             meeting: None,
         };
         let moved = |change: &dyn Fn(&mut Status)| {
