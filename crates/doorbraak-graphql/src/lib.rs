@@ -18,6 +18,7 @@ mod register;
 mod scalars;
 mod subscription;
 mod types;
+pub mod validated;
 mod webhooks;
 
 use async_graphql::{Schema, SchemaBuilder};

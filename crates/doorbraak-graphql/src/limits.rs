@@ -26,12 +26,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest,
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest, NextRequest, NextValidation,
 };
 use async_graphql::parser::types::{
     DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
 };
-use async_graphql::{Request, Response, ServerError, ServerResult, Value};
+use async_graphql::{Request, Response, ServerError, ServerResult, ValidationResult, Value};
 
 use crate::errors::ErrorCode;
 
@@ -512,8 +512,10 @@ pub trait Observer: Send + Sync + 'static {
 /// Documents that passed the gates, by their text. Clients send the same
 /// few documents again and again, and parsing one costs about a twentieth
 /// of a transition's work in the server; a copy of the parsed document
-/// costs far less. Validation still runs on every request (it depends on
-/// the variables), and so do [`analyse`] and the rate limit.
+/// costs far less. [`analyse`] and the rate limit still run on every
+/// request. With them, the results of async-graphql's validation, by text
+/// and operation name, for the documents whose validation depends on the
+/// variables' values alone ([`crate::validated`]).
 ///
 /// Bounded: at most [`Documents::CAPACITY`] documents of at most
 /// [`Documents::LONGEST`] bytes each; when it is full it starts again
@@ -522,6 +524,7 @@ pub trait Observer: Send + Sync + 'static {
 #[derive(Default)]
 pub struct Documents {
     map: Mutex<HashMap<String, ExecutableDocument>>,
+    validated: Mutex<HashMap<(String, Option<String>), ValidationResult>>,
 }
 
 impl Documents {
@@ -543,6 +546,32 @@ impl Documents {
                 map.clear();
             }
             map.insert(text, doc.clone());
+        }
+    }
+
+    /// The validation result of `text` run as `operation`, if kept.
+    pub fn validated(&self, text: &str, operation: Option<&str>) -> Option<ValidationResult> {
+        let map = self.validated.lock().ok()?;
+        map.get(&(text.to_owned(), operation.map(str::to_owned)))
+            .copied()
+    }
+
+    /// Keeps the validation result of `text` run as `operation` (unless
+    /// the text is long), bounded like the documents.
+    pub fn keep_validated(
+        &self,
+        text: String,
+        operation: Option<String>,
+        result: ValidationResult,
+    ) {
+        if text.len() > Self::LONGEST {
+            return;
+        }
+        if let Ok(mut map) = self.validated.lock() {
+            if map.len() >= Self::CAPACITY {
+                map.clear();
+            }
+            map.insert((text, operation), result);
         }
     }
 
@@ -582,6 +611,7 @@ impl ExtensionFactory for Guard {
         Arc::new(GuardRun {
             guard: self.clone(),
             shape: Mutex::new(None),
+            validation: Mutex::new(Validation::Run),
         })
     }
 }
@@ -590,6 +620,18 @@ impl ExtensionFactory for Guard {
 struct GuardRun {
     guard: Guard,
     shape: Mutex<Option<Shape>>,
+    validation: Mutex<Validation>,
+}
+
+/// What the request's validation is to be ([`crate::validated`]).
+enum Validation {
+    /// async-graphql's, as always.
+    Run,
+    /// async-graphql's, and its result is kept for the next request with
+    /// this text and operation name.
+    RunAndKeep(String, Option<String>),
+    /// Done before: the document's result, the variables checked.
+    Known(ValidationResult),
 }
 
 fn first_code(r: &Response) -> Option<String> {
@@ -683,7 +725,53 @@ impl Extension for GuardRun {
         if let Ok(mut s) = self.shape.lock() {
             *s = shape;
         }
+        let registry = &ctx.schema_env.registry;
+        let opname = operation_name.as_deref();
+        let variables = std::mem::take(&mut request.variables);
+        let checked = crate::validated::variable_problems(
+            registry,
+            request.parsed_query()?,
+            opname,
+            &variables,
+        );
+        request.variables = variables;
+        checked?;
+        let validation = match self.guard.documents.validated(&request.query, opname) {
+            Some(known) => Validation::Known(known),
+            None => {
+                let keep = request.query.len() <= Documents::LONGEST
+                    && crate::validated::cacheable(registry, request.parsed_query()?, opname);
+                match keep {
+                    true => Validation::RunAndKeep(request.query.clone(), operation_name.clone()),
+                    false => Validation::Run,
+                }
+            }
+        };
+        if let Ok(mut v) = self.validation.lock() {
+            *v = validation;
+        }
         next.run(ctx, request).await
+    }
+
+    async fn validation(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        next: NextValidation<'_>,
+    ) -> Result<ValidationResult, Vec<ServerError>> {
+        let todo = self
+            .validation
+            .lock()
+            .map(|mut v| std::mem::replace(&mut *v, Validation::Run))
+            .unwrap_or(Validation::Run);
+        match todo {
+            Validation::Known(result) => Ok(result),
+            Validation::Run => next.run(ctx).await,
+            Validation::RunAndKeep(text, operation) => {
+                let result = next.run(ctx).await?;
+                self.guard.documents.keep_validated(text, operation, result);
+                Ok(result)
+            }
+        }
     }
 }
 
