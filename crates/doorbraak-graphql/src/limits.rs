@@ -100,10 +100,19 @@ impl Default for Limits {
 }
 
 fn too_complex(message: impl Into<String>) -> ServerError {
-    let mut e = ServerError::new(message, None);
+    coded(ErrorCode::TooComplex, message, None)
+}
+
+/// A request error with `code`, at `pos` in the document if given.
+pub(crate) fn coded(
+    code: ErrorCode,
+    message: impl Into<String>,
+    pos: Option<async_graphql::Pos>,
+) -> ServerError {
+    let mut e = ServerError::new(message, pos);
     e.extensions
         .get_or_insert_with(Default::default)
-        .set("code", ErrorCode::TooComplex.as_str());
+        .set("code", code.as_str());
     e
 }
 
@@ -471,17 +480,14 @@ pub fn known_variable_types(
                 }
             };
             if !known(name.as_str()) {
-                let mut e = ServerError::new(
+                return Err(coded(
+                    ErrorCode::Validation,
                     format!(
                         "unknown type `{name}` of variable `${}`",
                         var.node.name.node
                     ),
                     Some(var.pos),
-                );
-                e.extensions
-                    .get_or_insert_with(Default::default)
-                    .set("code", ErrorCode::Validation.as_str());
-                return Err(e);
+                ));
             }
         }
     }

@@ -175,14 +175,11 @@ pub fn variable_problems(
         };
         let ty = def.node.var_type.node.to_string();
         if let Some(why) = input_problem(registry, &ty, value) {
-            let mut e = ServerError::new(
+            return Err(crate::limits::coded(
+                ErrorCode::Validation,
                 format!("Invalid value for variable \"${name}\": {why}"),
                 Some(def.pos),
-            );
-            e.extensions
-                .get_or_insert_with(Default::default)
-                .set("code", ErrorCode::Validation.as_str());
-            return Err(e);
+            ));
         }
     }
     Ok(())
