@@ -530,8 +530,12 @@ pub trait Observer: Send + Sync + 'static {
 #[derive(Default)]
 pub struct Documents {
     map: Mutex<HashMap<String, ExecutableDocument>>,
-    validated: Mutex<HashMap<(String, Option<String>), ValidationResult>>,
+    /// By text, then by operation name (a document has few).
+    validated: Mutex<HashMap<String, Vec<ByOperation>>>,
 }
+
+/// A validation result and the operation name it was run as.
+type ByOperation = (Option<String>, ValidationResult);
 
 impl Documents {
     pub const CAPACITY: usize = 256;
@@ -558,8 +562,10 @@ impl Documents {
     /// The validation result of `text` run as `operation`, if kept.
     pub fn validated(&self, text: &str, operation: Option<&str>) -> Option<ValidationResult> {
         let map = self.validated.lock().ok()?;
-        map.get(&(text.to_owned(), operation.map(str::to_owned)))
-            .copied()
+        map.get(text)?
+            .iter()
+            .find(|(name, _)| name.as_deref() == operation)
+            .map(|(_, result)| *result)
     }
 
     /// Keeps the validation result of `text` run as `operation` (unless
@@ -577,7 +583,10 @@ impl Documents {
             if map.len() >= Self::CAPACITY {
                 map.clear();
             }
-            map.insert((text, operation), result);
+            let kept = map.entry(text).or_default();
+            if !kept.iter().any(|(name, _)| *name == operation) {
+                kept.push((operation, result));
+            }
         }
     }
 
