@@ -173,8 +173,7 @@ pub fn variable_problems(
         let Some(value) = variables.get(name) else {
             continue;
         };
-        let ty = def.node.var_type.node.to_string();
-        if let Some(why) = input_problem(registry, &ty, value) {
+        if let Some(why) = declared_problem(registry, &def.node.var_type.node, value) {
             return Err(crate::limits::coded(
                 ErrorCode::Validation,
                 format!("Invalid value for variable \"${name}\": {why}"),
@@ -183,6 +182,29 @@ pub fn variable_problems(
         }
     }
     Ok(())
+}
+
+/// [`input_problem`] for a variable's type as the parser gives it, without
+/// writing it out as text first (this runs on every request).
+fn declared_problem(
+    registry: &Registry,
+    ty: &async_graphql::parser::types::Type,
+    value: &Value,
+) -> Option<String> {
+    use async_graphql::parser::types::BaseType;
+    if *value == Value::Null {
+        return (!ty.nullable).then(|| format!("expected type \"{ty}\", not null"));
+    }
+    match &ty.base {
+        BaseType::Named(name) => input_problem(registry, name.as_str(), value),
+        BaseType::List(inner) => match value {
+            Value::List(items) => items.iter().enumerate().find_map(|(i, item)| {
+                declared_problem(registry, inner, item).map(|w| format!("item {i}: {w}"))
+            }),
+            // A single value stands for a list of one.
+            _ => declared_problem(registry, inner, value),
+        },
+    }
 }
 
 /// Why `value` is not a value of the input type `ty` (`"[ID!]!"` and
