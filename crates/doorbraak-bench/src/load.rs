@@ -16,9 +16,28 @@ pub struct Run {
     pub count: u64,
     pub elapsed: Duration,
     pub hist: Histogram<u64>,
-    /// The CPU time the server's process used while the loop recorded
-    /// (user and system, all its threads), when it was watched.
-    pub server_cpu: Option<Duration>,
+    /// What the server's process used while the loop recorded (all its
+    /// threads), when it was watched.
+    pub server_cpu: Option<Usage>,
+}
+
+/// A process's use of the machine: CPU time in user space and in the
+/// kernel, and how often its threads gave up or lost a core.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Usage {
+    pub user: Duration,
+    pub system: Duration,
+    pub switches: u64,
+}
+
+impl Usage {
+    fn since(self, before: Usage) -> Usage {
+        Usage {
+            user: self.user.saturating_sub(before.user),
+            system: self.system.saturating_sub(before.system),
+            switches: self.switches.saturating_sub(before.switches),
+        }
+    }
 }
 
 /// 1 µs to 100 s, three significant digits.
@@ -49,7 +68,20 @@ impl Run {
     /// is doing, so it is the figure to compare between two builds.
     pub fn server_us(&self) -> Option<f64> {
         self.server_cpu
-            .map(|c| c.as_secs_f64() * 1e6 / self.count.max(1) as f64)
+            .map(|c| (c.user + c.system).as_secs_f64() * 1e6 / self.count.max(1) as f64)
+    }
+    /// The share of the server's CPU time spent in the kernel (system
+    /// calls, waking threads), in percent, when watched.
+    pub fn server_system_pct(&self) -> Option<f64> {
+        self.server_cpu.map(|c| {
+            100.0 * c.system.as_secs_f64() / (c.user + c.system).as_secs_f64().max(1e-9)
+        })
+    }
+    /// The server's context switches per request, all threads, when
+    /// watched.
+    pub fn server_switches(&self) -> Option<f64> {
+        self.server_cpu
+            .map(|c| c.switches as f64 / self.count.max(1) as f64)
     }
     pub fn record(&mut self, d: Duration) {
         let us = (d.as_micros() as u64).max(1);
@@ -73,9 +105,12 @@ pub async fn closed<C: Client>(
     closed_watching(name, clients, warm, secs, None).await
 }
 
-/// The CPU time process `pid` has used so far, all threads, user and
-/// system (`/proc/<pid>/stat`, in the kernel's fixed 100 ticks a second).
-pub fn cpu_of(pid: u32) -> Option<Duration> {
+/// What process `pid` has used so far, all threads: CPU time in user
+/// space and in the kernel (`/proc/<pid>/stat`, in the kernel's fixed 100
+/// ticks a second), and context switches, voluntary and not, summed over
+/// its threads (`/proc/<pid>/task/*/status`; a thread that ended is not
+/// counted).
+pub fn cpu_of(pid: u32) -> Option<Usage> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name, in parentheses, may hold spaces; fields count
     // from after it: utime and stime are the 12th and 13th there.
@@ -83,7 +118,25 @@ pub fn cpu_of(pid: u32) -> Option<Duration> {
     let mut f = rest.split_whitespace().skip(11);
     let user: u64 = f.next()?.parse().ok()?;
     let system: u64 = f.next()?.parse().ok()?;
-    Some(Duration::from_millis((user + system) * 10))
+    let mut switches = 0;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+        let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
+            continue; // the thread ended meanwhile
+        };
+        for line in status.lines() {
+            if let Some(n) = line
+                .strip_prefix("voluntary_ctxt_switches:")
+                .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
+            {
+                switches += n.trim().parse::<u64>().unwrap_or(0);
+            }
+        }
+    }
+    Some(Usage {
+        user: Duration::from_millis(user * 10),
+        system: Duration::from_millis(system * 10),
+        switches,
+    })
 }
 
 /// [`closed`], and with `server` the CPU time that process used between
@@ -103,7 +156,7 @@ pub async fn closed_watching<C: Client>(
             tokio::time::sleep_until(start.into()).await;
             let before = cpu_of(pid);
             tokio::time::sleep_until(end.into()).await;
-            Some(cpu_of(pid)?.saturating_sub(before?))
+            Some(cpu_of(pid)?.since(before?))
         })
     });
     let mut tasks = Vec::new();
@@ -155,6 +208,7 @@ pub async fn open<C: Client>(
     rate: f64,
     warm: Duration,
     secs: Duration,
+    server: Option<u32>,
 ) -> Result<Run> {
     let size = pool.len();
     let (tx, rx) = tokio::sync::mpsc::channel::<C>(size.max(1));
@@ -167,6 +221,15 @@ pub async fn open<C: Client>(
     let skipped = (rate * warm.as_secs_f64()).round() as u64;
     let total = skipped + (rate * secs.as_secs_f64()).round() as u64;
     let spacing = 1.0 / rate;
+    let recorded = start + Duration::from_secs_f64(skipped as f64 * spacing);
+    let watch = server.map(|pid| {
+        tokio::spawn(async move {
+            tokio::time::sleep_until(recorded.into()).await;
+            let before = cpu_of(pid);
+            tokio::time::sleep_until((recorded + secs).into()).await;
+            Some(cpu_of(pid)?.since(before?))
+        })
+    });
     let (arrive_tx, mut arrivals) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
     let clock = std::thread::spawn(move || {
         for i in 0..total {
@@ -214,5 +277,8 @@ pub async fn open<C: Client>(
         }
     }
     run.elapsed = secs;
+    if let Some(w) = watch {
+        run.server_cpu = w.await.map_err(|e| anyhow!("the CPU watch failed: {e}"))?;
+    }
     Ok(run)
 }
