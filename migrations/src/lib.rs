@@ -19,6 +19,7 @@ mod m20261202_000007_open_cases;
 mod m20261202_000008_stat_sums;
 mod m20261202_000009_precedent_prefixes;
 mod m20261203_000010_case_holders;
+mod m20261206_000011_event_rowids;
 
 pub use m20261202_000009_precedent_prefixes::PRECEDENT_PREFIXES;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_stat_sums::Migration),
             Box::new(m20261202_000009_precedent_prefixes::Migration),
             Box::new(m20261203_000010_case_holders::Migration),
+            Box::new(m20261206_000011_event_rowids::Migration),
         ]
     }
 }

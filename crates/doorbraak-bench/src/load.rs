@@ -73,9 +73,8 @@ impl Run {
     /// The share of the server's CPU time spent in the kernel (system
     /// calls, waking threads), in percent, when watched.
     pub fn server_system_pct(&self) -> Option<f64> {
-        self.server_cpu.map(|c| {
-            100.0 * c.system.as_secs_f64() / (c.user + c.system).as_secs_f64().max(1e-9)
-        })
+        self.server_cpu
+            .map(|c| 100.0 * c.system.as_secs_f64() / (c.user + c.system).as_secs_f64().max(1e-9))
     }
     /// The server's context switches per request, all threads, when
     /// watched.
@@ -119,7 +118,10 @@ pub fn cpu_of(pid: u32) -> Option<Usage> {
     let user: u64 = f.next()?.parse().ok()?;
     let system: u64 = f.next()?.parse().ok()?;
     let mut switches = 0;
-    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()?.flatten() {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
         let Ok(status) = std::fs::read_to_string(task.path().join("status")) else {
             continue; // the thread ended meanwhile
         };

@@ -31,6 +31,8 @@ mod feed;
 mod fixtures;
 mod limited;
 mod meetings;
+#[cfg(test)]
+mod migrated;
 mod outbox;
 mod pg_direct;
 mod reference;
