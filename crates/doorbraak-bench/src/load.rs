@@ -2,7 +2,6 @@
 //! loop), with latencies in an HDR histogram (microseconds).
 
 use std::future::Future;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, anyhow};
@@ -19,6 +18,10 @@ pub struct Run {
     /// What the server's process used while the loop recorded (all its
     /// threads), when it was watched.
     pub server_cpu: Option<Usage>,
+    /// What this process (the load generator) used meanwhile, when the
+    /// server was watched: on a shared machine, what the generator costs
+    /// is taken from the server.
+    pub client_cpu: Option<Usage>,
 }
 
 /// A process's use of the machine: CPU time in user space and in the
@@ -54,6 +57,7 @@ impl Run {
             elapsed: Duration::ZERO,
             hist: histogram()?,
             server_cpu: None,
+            client_cpu: None,
         })
     }
     pub fn rate(&self) -> f64 {
@@ -75,6 +79,12 @@ impl Run {
     pub fn server_system_pct(&self) -> Option<f64> {
         self.server_cpu
             .map(|c| 100.0 * c.system.as_secs_f64() / (c.user + c.system).as_secs_f64().max(1e-9))
+    }
+    /// This process's CPU time per request, in microseconds, when the
+    /// server was watched.
+    pub fn client_us(&self) -> Option<f64> {
+        self.client_cpu
+            .map(|c| (c.user + c.system).as_secs_f64() * 1e6 / self.count.max(1) as f64)
     }
     /// The server's context switches per request, all threads, when
     /// watched.
@@ -153,14 +163,7 @@ pub async fn closed_watching<C: Client>(
     let n = clients.len();
     let start = Instant::now() + warm;
     let end = start + secs;
-    let watch = server.map(|pid| {
-        tokio::spawn(async move {
-            tokio::time::sleep_until(start.into()).await;
-            let before = cpu_of(pid);
-            tokio::time::sleep_until(end.into()).await;
-            Some(cpu_of(pid)?.since(before?))
-        })
-    });
+    let watch = server.map(|pid| watch(pid, start, end));
     let mut tasks = Vec::new();
     for mut c in clients {
         let name = name.to_owned();
@@ -188,22 +191,41 @@ pub async fn closed_watching<C: Client>(
     }
     total.elapsed = secs;
     if let Some(w) = watch {
-        total.server_cpu = w.await.map_err(|e| anyhow!("the CPU watch failed: {e}"))?;
+        (total.server_cpu, total.client_cpu) =
+            w.await.map_err(|e| anyhow!("the CPU watch failed: {e}"))?;
     }
     Ok(total)
 }
 
+type Watch = tokio::task::JoinHandle<(Option<Usage>, Option<Usage>)>;
+
+/// What process `pid` and this one use between `from` and `to`.
+fn watch(pid: u32, from: Instant, to: Instant) -> Watch {
+    tokio::spawn(async move {
+        tokio::time::sleep_until(from.into()).await;
+        let me = std::process::id();
+        let before = (cpu_of(pid), cpu_of(me));
+        tokio::time::sleep_until(to.into()).await;
+        let since = |b: Option<Usage>, p| Some(cpu_of(p)?.since(b?));
+        (since(before.0, pid), since(before.1, me))
+    })
+}
+
 /// Requests arrive at `rate` per second, evenly spaced, for `warm` (not
 /// recorded, as in the closed loop: fresh connections and cold caches)
-/// and then `secs`, whatever the answers do (an open loop). A request
-/// takes a client from `pool`, waiting when all are busy; its latency
-/// counts from its scheduled arrival, so a slow server cannot hide its
-/// queue (no coordinated omission).
+/// and then `secs`, whatever the answers do (an open loop). Each client
+/// of `pool` is a task that takes the next arrival when it is free, so
+/// an arrival waits when all are busy; its latency counts from its
+/// scheduled instant, so a slow server cannot hide its queue (no
+/// coordinated omission).
 ///
 /// The arrivals come from an OS thread of their own that sleeps to each
 /// one's instant: tokio's timer has a granularity of a millisecond, which
 /// at thousands of arrivals a second would release them in bunches of
-/// several at once, a burstier load than the fixed rate asked for.
+/// several at once, a burstier load than the fixed rate asked for. The
+/// clients are long-lived tasks fed by one channel, not a task spawned
+/// per arrival: on a shared machine, what the generator spends per
+/// request is taken from the server (the `client µs` column).
 pub async fn open<C: Client>(
     name: &str,
     pool: Vec<C>,
@@ -213,26 +235,29 @@ pub async fn open<C: Client>(
     server: Option<u32>,
 ) -> Result<Run> {
     let size = pool.len();
-    let (tx, rx) = tokio::sync::mpsc::channel::<C>(size.max(1));
-    for c in pool {
-        tx.send(c).await.map_err(|_| anyhow!("the pool closed"))?;
-    }
-    let rx = Arc::new(tokio::sync::Mutex::new(rx));
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<Result<Option<Duration>>>();
     let start = Instant::now() + Duration::from_millis(100);
     let skipped = (rate * warm.as_secs_f64()).round() as u64;
     let total = skipped + (rate * secs.as_secs_f64()).round() as u64;
     let spacing = 1.0 / rate;
     let recorded = start + Duration::from_secs_f64(skipped as f64 * spacing);
-    let watch = server.map(|pid| {
-        tokio::spawn(async move {
-            tokio::time::sleep_until(recorded.into()).await;
-            let before = cpu_of(pid);
-            tokio::time::sleep_until((recorded + secs).into()).await;
-            Some(cpu_of(pid)?.since(before?))
-        })
-    });
-    let (arrive_tx, mut arrivals) = tokio::sync::mpsc::unbounded_channel::<(u64, Instant)>();
+    let watch = server.map(|pid| watch(pid, recorded, recorded + secs));
+    let (arrive, arrivals) = flume::unbounded::<(u64, Instant)>();
+    let mut tasks = Vec::new();
+    for mut c in pool {
+        let (arrivals, name) = (arrivals.clone(), name.to_owned());
+        tasks.push(tokio::spawn(async move {
+            let mut run = Run::new(&name, 1)?;
+            while let Ok((i, at)) = arrivals.recv_async().await {
+                c.step().await?;
+                if i >= skipped {
+                    run.record(at.elapsed());
+                    run.count += 1;
+                }
+            }
+            Ok::<_, anyhow::Error>(run)
+        }));
+    }
+    drop(arrivals);
     let clock = std::thread::spawn(move || {
         for i in 0..total {
             let at = start + Duration::from_secs_f64(i as f64 * spacing);
@@ -240,47 +265,32 @@ pub async fn open<C: Client>(
             if at > now {
                 std::thread::sleep(at - now);
             }
-            if arrive_tx.send((i, at)).is_err() {
-                return;
+            if arrive.send((i, at)).is_err() {
+                return; // every client failed
             }
         }
     });
-    while let Some((i, at)) = arrivals.recv().await {
-        let (tx, rx, done_tx) = (tx.clone(), rx.clone(), done_tx.clone());
-        tokio::spawn(async move {
-            let c = rx.lock().await.recv().await;
-            let result = match c {
-                Some(mut c) => {
-                    let r = c.step().await;
-                    let _ = tx.send(c).await;
-                    r.map(|()| (i >= skipped).then(|| at.elapsed()))
-                }
-                None => Err(anyhow!("the pool closed")),
-            };
-            let _ = done_tx.send(result);
-        });
+    let mut run = Run::new(name, size)?;
+    let mut failed = None;
+    for t in tasks {
+        match t.await.map_err(|e| anyhow!("a client failed: {e}"))? {
+            Ok(r) => {
+                run.count += r.count;
+                run.hist.add(&r.hist).map_err(|e| anyhow!("{e:?}"))?;
+            }
+            Err(e) => failed = Some(e),
+        }
     }
     clock
         .join()
         .map_err(|_| anyhow!("the arrival clock failed"))?;
-    drop(done_tx);
-    let mut run = Run::new(name, size)?;
-    let mut answered = 0;
-    while answered < total {
-        match done_rx.recv().await {
-            Some(r) => {
-                answered += 1;
-                if let Some(d) = r? {
-                    run.record(d);
-                    run.count += 1;
-                }
-            }
-            None => break,
-        }
+    if let Some(e) = failed {
+        return Err(e);
     }
     run.elapsed = secs;
     if let Some(w) = watch {
-        run.server_cpu = w.await.map_err(|e| anyhow!("the CPU watch failed: {e}"))?;
+        (run.server_cpu, run.client_cpu) =
+            w.await.map_err(|e| anyhow!("the CPU watch failed: {e}"))?;
     }
     Ok(run)
 }

@@ -328,9 +328,25 @@ async fn movers(s: &ServerProcess, f: &mut Fixture, n: usize) -> Result<Vec<Move
     Ok(out)
 }
 
+/// A warning when the open loop's median is more than five times the
+/// busiest closed loop's (whose clients each wait for the others): the
+/// server fell behind the arrivals and a queue stood, so the ratio of
+/// its percentiles says nothing about the tail (it can even look good).
+fn queue_note(open: &Run, closed: &[Run]) -> String {
+    let busiest = closed.iter().max_by_key(|r| r.clients);
+    match busiest {
+        Some(c) if open.ms(50.0) > 5.0 * c.ms(50.0) => format!(
+            " (a standing queue: p50 {:.1} ms against {:.1} ms closed; not a pass)",
+            open.ms(50.0),
+            c.ms(50.0)
+        ),
+        _ => String::new(),
+    }
+}
+
 fn print_runs(runs: &[Run]) {
     println!(
-        "{:<6} {:>7} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>6} {:>8}",
+        "{:<6} {:>7} {:>9} {:>9} {:>8} {:>8} {:>8} {:>8} {:>9} {:>6} {:>8} {:>9}",
         "loop",
         "clients",
         "count",
@@ -341,11 +357,12 @@ fn print_runs(runs: &[Run]) {
         "max ms",
         "server µs",
         "sys %",
-        "switches"
+        "switches",
+        "client µs"
     );
     for r in runs {
         println!(
-            "{:<6} {:>7} {:>9} {:>9.0} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>9} {:>6} {:>8}",
+            "{:<6} {:>7} {:>9} {:>9.0} {:>8.3} {:>8.3} {:>8.3} {:>8.3} {:>9} {:>6} {:>8} {:>9}",
             r.name,
             r.clients,
             r.count,
@@ -359,7 +376,9 @@ fn print_runs(runs: &[Run]) {
             r.server_system_pct()
                 .map_or_else(|| "-".to_owned(), |u| format!("{u:.0}")),
             r.server_switches()
-                .map_or_else(|| "-".to_owned(), |u| format!("{u:.2}"))
+                .map_or_else(|| "-".to_owned(), |u| format!("{u:.2}")),
+            r.client_us()
+                .map_or_else(|| "-".to_owned(), |u| format!("{u:.1}"))
         );
     }
 }
@@ -529,11 +548,13 @@ async fn main() -> Result<()> {
         );
     }
     println!(
-        "  open loop at {:.0}%: p99 / p50 {:.2} [P2 at 80%: <= 4]   (bare requests at {:.0}% of theirs, {floor_rate:.0}/s: {:.2})",
+        "  open loop at {:.0}%: p99 / p50 {:.2} [P2 at 80%: <= 4]{}   (bare requests at {:.0}% of theirs, {floor_rate:.0}/s: {:.2}{})",
         a.open_share * 100.0,
         open.ms(99.0) / open.ms(50.0),
+        queue_note(&open, &https),
         a.open_share * 100.0,
-        open_floor.ms(99.0) / open_floor.ms(50.0)
+        open_floor.ms(99.0) / open_floor.ms(50.0),
+        queue_note(&open_floor, &floors)
     );
     Ok(())
 }
