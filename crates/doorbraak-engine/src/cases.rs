@@ -276,7 +276,10 @@ impl Engine {
     ) -> Result<doorbraak_core::Status, EngineError> {
         let writer = self.clone();
         let before = case.clone();
-        tokio::spawn(async move {
+        // Boxed: the task is built once on the heap, where a future this
+        // size passed by value would be copied through every layer of
+        // `spawn` into the task's cell.
+        tokio::spawn(Box::pin(async move {
             let status = match writer.store.record_transition(&before, &decision).await {
                 Ok(status) => status,
                 Err(e) => {
@@ -291,7 +294,7 @@ impl Engine {
             };
             writer.written.insert(after);
             Ok::<_, EngineError>(status)
-        })
+        }))
         .await
         .map_err(|e| EngineError::Internal(format!("the write task failed: {e}")))?
     }

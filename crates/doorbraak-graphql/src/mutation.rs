@@ -23,10 +23,12 @@ async fn act(
 ) -> ApiResult<Case> {
     let me = caller(ctx)?.principal();
     let id = parse_id(id).ok_or_else(|| ErrorCode::NotFound.error("case not found"))?;
-    let (case, events) = engine(ctx)
-        .act_with_history(&me, id, expected_version, cmd, wants_events(ctx))
-        .await
-        .map_err(to_gql)?;
+    // Boxed: the engine's future is large, and built in place on the
+    // heap it is not copied into this one's state.
+    let (case, events) =
+        Box::pin(engine(ctx).act_with_history(&me, id, expected_version, cmd, wants_events(ctx)))
+            .await
+            .map_err(to_gql)?;
     answered(ctx, case, events).await
 }
 
