@@ -33,15 +33,15 @@
 //! (the whole test suite, on both databases).
 
 use doorbraak_core::{Case, Event, FollowUp, ItemDecision, Status};
-use sea_orm::{ActiveModelTrait, ActiveValue, ConnectionTrait, Iterable, Statement};
+use sea_orm::{ActiveModelTrait, ActiveValue, ConnectionTrait, Statement};
 
-use crate::convert::{ms, set_status};
+use crate::convert::{ms, set_status_changes};
 use crate::entity::{agenda_item, barrier, case};
 use crate::render::Sql;
 use crate::{Backend, StoreError};
 
 #[cfg(any(test, debug_assertions))]
-mod reference;
+pub(crate) mod reference;
 
 /// Whether `follow` needs reads in the transaction: placing the case on
 /// the next agenda does.
@@ -64,15 +64,14 @@ fn item_decision(d: &ItemDecision, event: &Event) -> agenda_item::ActiveModel {
 /// not be written: on SQLite an `UPDATE` then touches only the indexes of
 /// those columns, and both databases log less.
 fn changed_columns(before: &Status, after: &Status) -> case::ActiveModel {
-    let mut old = <case::ActiveModel as Default>::default();
-    set_status(&mut old, before);
     let mut new = <case::ActiveModel as Default>::default();
-    set_status(&mut new, after);
-    for c in case::Column::iter() {
-        if old.get(c) == new.get(c) {
-            new.not_set(c);
-        }
-    }
+    set_status_changes(&mut new, before, after);
+    stat_dirty(new)
+}
+
+/// `row` (a case's changed columns), marked for the statistics' folder
+/// when it changes what the case adds to their sums.
+fn stat_dirty(mut new: case::ActiveModel) -> case::ActiveModel {
     // What the case adds to the statistics' sums depends on these (and on
     // the states its events lead to, which change only with the state):
     // the folder must look at it again (`crate::stats`).
@@ -345,6 +344,90 @@ mod tests {
         let row = changed_columns(&before, &up);
         assert!(row.get(case::Column::StatDirty).is_set());
         assert!(row.get(case::Column::State).is_set());
+    }
+
+    /// Field by field, the changed columns are what the long way (the
+    /// whole status as column values, compared column by column) finds,
+    /// for a change of every status field alone, of the resolution's
+    /// every part, and of several at once, both ways round.
+    #[test]
+    fn the_changed_columns_are_the_long_ways() {
+        use doorbraak_core::{Euros, Outcome, Resolution};
+        let at = chrono::DateTime::from_timestamp_millis(1_790_000_000_000).unwrap();
+        let later = at + chrono::TimeDelta::hours(2);
+        let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+        let base = waiting(at);
+        let resolution = Resolution {
+            outcome: Some(Outcome::Experiment),
+            explanation: "Mag, als proef.".into(),
+            funds_unlocked: Euros::from_cents(12_345),
+            level: Level::Alliance,
+            decided_at: later,
+            effective_from: None,
+            experiment_ends: Some(day),
+            evaluation_date: None,
+        };
+        let resolved = Status {
+            resolution: Some(resolution.clone()),
+            ..base.clone()
+        };
+        type Change = Box<dyn Fn(&mut Status)>;
+        let changes: Vec<Change> = vec![
+            Box::new(|s| s.state = CaseState::AtAlliance),
+            Box::new(|s| s.level = Level::Alliance),
+            Box::new(|s| s.highest_level = Level::NationalRepresentative),
+            Box::new(|s| s.assignee = Some(9)),
+            Box::new(|s| s.deadline = None),
+            Box::new(move |s| s.paused_at = Some(later)),
+            Box::new(|s| s.merged_into = Some(4)),
+            Box::new(|s| s.barrier = Some(2)),
+            Box::new(|s| s.version += 1),
+            Box::new(move |s| s.updated_at = later),
+            Box::new(|s| s.resolution = None),
+            Box::new(|s| {
+                if let Some(r) = &mut s.resolution {
+                    r.outcome = None;
+                    r.funds_unlocked = None;
+                }
+            }),
+            Box::new(|s| {
+                if let Some(r) = &mut s.resolution {
+                    r.explanation.push_str(" Tot eind 2027.");
+                    r.level = Level::BreakthroughMeeting;
+                }
+            }),
+            Box::new(move |s| {
+                if let Some(r) = &mut s.resolution {
+                    r.decided_at = at;
+                    r.effective_from = Some(day);
+                    r.experiment_ends = None;
+                    r.evaluation_date = Some(day);
+                }
+            }),
+            Box::new(move |s| {
+                s.state = CaseState::Resolved;
+                s.assignee = None;
+                s.deadline = None;
+                s.version += 3;
+                s.updated_at = later;
+            }),
+        ];
+        let mut compared = 0;
+        for start in [&base, &resolved] {
+            for change in &changes {
+                let mut changed = start.clone();
+                change(&mut changed);
+                for (before, after) in [(start, &changed), (&changed, start), (start, start)] {
+                    assert_eq!(
+                        changed_columns(before, after),
+                        super::reference::changed_columns(before, after),
+                        "{before:?} → {after:?}"
+                    );
+                    compared += 1;
+                }
+            }
+        }
+        assert_eq!(compared, 2 * changes.len() * 3);
     }
 
     /// The written-out statements are sea-query's, text and values: on

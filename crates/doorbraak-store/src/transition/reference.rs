@@ -13,9 +13,25 @@ use sea_orm::{
     QueryTrait, Statement,
 };
 
-use super::{changed_columns, item_decision, precedent};
+use super::{item_decision, precedent, stat_dirty};
 use crate::entity::{agenda_item, barrier, case, case_event, case_holder};
 use crate::{Backend, StoreError};
+
+/// The case columns whose value `after` changes, found the long way: the
+/// whole status turned into column values twice and compared column by
+/// column (what [`super::changed_columns`] does field by field).
+pub(crate) fn changed_columns(before: &Status, after: &Status) -> case::ActiveModel {
+    let mut old = <case::ActiveModel as Default>::default();
+    crate::convert::set_status(&mut old, before);
+    let mut new = <case::ActiveModel as Default>::default();
+    crate::convert::set_status(&mut new, after);
+    for c in case::Column::iter() {
+        if old.get(c) == new.get(c) {
+            new.not_set(c);
+        }
+    }
+    stat_dirty(new)
+}
 
 /// The writes of a transition as sea-query statements, the guarded case
 /// update first; with a `guard`, every other one writes only when it holds.
