@@ -30,17 +30,27 @@ async fn events(store: &Store) -> String {
     .unwrap()
 }
 
-async fn event(store: &Store, id: Option<i64>, sequence: i64) {
+/// Inserts an event of case `case` (`id` none: the table picks it).
+async fn insert_event(
+    store: &Store,
+    id: Option<i64>,
+    case: i64,
+    sequence: i64,
+) -> Result<(), sea_orm::DbErr> {
     let id = id.map_or_else(|| "NULL".to_owned(), |i| i.to_string());
-    exec(
-        store,
-        &format!(
+    store
+        .write
+        .execute_unprepared(&format!(
             "INSERT INTO case_events (id, case_id, sequence, action, to_state, actor_id, \
-             actor_role, at, effect) VALUES ({id}, 1, {sequence}, 'PICK_UP', \
+             actor_role, at, effect) VALUES ({id}, {case}, {sequence}, 'PICK_UP', \
              'AT_PROGRAMME_BUREAU', 1, 'PROGRAMME_BUREAU', 0, '{{}}')"
-        ),
-    )
-    .await;
+        ))
+        .await
+        .map(|_| ())
+}
+
+async fn event(store: &Store, id: Option<i64>, sequence: i64) {
+    insert_event(store, id, 1, sequence).await.unwrap();
 }
 
 #[tokio::test]
@@ -90,22 +100,14 @@ async fn the_events_lose_autoincrement_and_keep_their_ids_both_ways() {
         events(&store).await,
         "3:1:1:PICK_UP:- 8:1:2:PICK_UP:4 9:1:3:PICK_UP:-"
     );
-    let twice = store
-        .write
-        .execute_unprepared(
-            "INSERT INTO case_events (case_id, sequence, action, to_state, actor_id, actor_role, \
-             at, effect) VALUES (1, 3, 'PICK_UP', 'AT_PROGRAMME_BUREAU', 1, 'PROGRAMME_BUREAU', 0, '{}')",
-        )
-        .await;
-    assert!(twice.is_err(), "the (case, sequence) index is gone");
-    let orphan = store
-        .write
-        .execute_unprepared(
-            "INSERT INTO case_events (case_id, sequence, action, to_state, actor_id, actor_role, \
-             at, effect) VALUES (77, 1, 'PICK_UP', 'AT_PROGRAMME_BUREAU', 1, 'PROGRAMME_BUREAU', 0, '{}')",
-        )
-        .await;
-    assert!(orphan.is_err(), "the foreign key to the cases is gone");
+    assert!(
+        insert_event(&store, None, 1, 3).await.is_err(),
+        "the (case, sequence) index is gone"
+    );
+    assert!(
+        insert_event(&store, None, 77, 1).await.is_err(),
+        "the foreign key to the cases is gone"
+    );
 
     // And back to where migration 10 left it: AUTOINCREMENT again,
     // counting on from the highest id.
