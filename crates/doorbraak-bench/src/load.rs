@@ -34,6 +34,9 @@ pub struct Usage {
 }
 
 impl Usage {
+    fn total(self) -> Duration {
+        self.user + self.system
+    }
     fn since(self, before: Usage) -> Usage {
         Usage {
             user: self.user.saturating_sub(before.user),
@@ -71,26 +74,27 @@ impl Run {
     /// Unlike the rate, it hardly depends on what else the shared machine
     /// is doing, so it is the figure to compare between two builds.
     pub fn server_us(&self) -> Option<f64> {
-        self.server_cpu
-            .map(|c| (c.user + c.system).as_secs_f64() * 1e6 / self.count.max(1) as f64)
+        self.server_cpu.map(|c| self.per_request_us(c.total()))
     }
     /// The share of the server's CPU time spent in the kernel (system
     /// calls, waking threads), in percent, when watched.
     pub fn server_system_pct(&self) -> Option<f64> {
         self.server_cpu
-            .map(|c| 100.0 * c.system.as_secs_f64() / (c.user + c.system).as_secs_f64().max(1e-9))
+            .map(|c| 100.0 * c.system.as_secs_f64() / c.total().as_secs_f64().max(1e-9))
     }
     /// This process's CPU time per request, in microseconds, when the
     /// server was watched.
     pub fn client_us(&self) -> Option<f64> {
-        self.client_cpu
-            .map(|c| (c.user + c.system).as_secs_f64() * 1e6 / self.count.max(1) as f64)
+        self.client_cpu.map(|c| self.per_request_us(c.total()))
     }
     /// The server's context switches per request, all threads, when
     /// watched.
     pub fn server_switches(&self) -> Option<f64> {
         self.server_cpu
             .map(|c| c.switches as f64 / self.count.max(1) as f64)
+    }
+    fn per_request_us(&self, d: Duration) -> f64 {
+        d.as_secs_f64() * 1e6 / self.count.max(1) as f64
     }
     pub fn record(&mut self, d: Duration) {
         let us = (d.as_micros() as u64).max(1);

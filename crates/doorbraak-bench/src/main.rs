@@ -315,6 +315,18 @@ impl ServerProcess {
     }
 }
 
+/// `n` clients asking bare requests, each on its own connection.
+async fn bares(s: &ServerProcess, f: &Fixture, n: usize) -> Result<Vec<Bare>> {
+    let mut out = Vec::new();
+    for _ in 0..n {
+        out.push(Bare {
+            conn: wire::Conn::open(&s.addr).await?,
+            token: f.token.clone(),
+        });
+    }
+    Ok(out)
+}
+
 async fn movers(s: &ServerProcess, f: &mut Fixture, n: usize) -> Result<Vec<Mover>> {
     let mut out = Vec::new();
     for case in f.take(n)? {
@@ -459,13 +471,7 @@ async fn main() -> Result<()> {
     let mut floors = Vec::new();
     let mut https = Vec::new();
     for &n in &a.clients {
-        let mut bare = Vec::new();
-        for _ in 0..n {
-            bare.push(Bare {
-                conn: wire::Conn::open(&server.addr).await?,
-                token: f.token.clone(),
-            });
-        }
+        let bare = bares(&server, &f, n).await?;
         let pid = server.child.id();
         floors.push(load::closed_watching("floor", bare, warm, secs, pid).await?);
         let m = movers(&server, &mut f, n).await?;
@@ -480,13 +486,7 @@ async fn main() -> Result<()> {
     // runtime and this machine give at that share of their own best rate.
     let best_floor = floors.iter().map(Run::rate).fold(0.0, f64::max);
     let floor_rate = (best_floor * a.open_share).max(1.0);
-    let mut bare = Vec::new();
-    for _ in 0..64 {
-        bare.push(Bare {
-            conn: wire::Conn::open(&server.addr).await?,
-            token: f.token.clone(),
-        });
-    }
+    let bare = bares(&server, &f, 64).await?;
     let open_floor = load::open("open-b", bare, floor_rate, warm, secs, pid).await?;
     server.child.kill().await.ok();
 
