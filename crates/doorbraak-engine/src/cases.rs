@@ -163,7 +163,10 @@ impl Engine {
         let mut events = self.history_before(p, case.id, history).await?;
         let event = events.is_some().then(|| decision.event.clone());
         let status = self.record(&case, decision).await?;
-        tracing::info!(version = status.version, state = %status.state, "case moved");
+        // At debug: every move is on record in the case's own history, and a
+        // line written in place per transition cost a tenth of the server's
+        // CPU (ARCHITECTURE.md, "Performance").
+        tracing::debug!(version = status.version, state = %status.state, "case moved");
         let case = Case { status, ..case };
         if let (Some(list), Some(event)) = (&mut events, event) {
             // Readable before, readable after: what decides it (the
