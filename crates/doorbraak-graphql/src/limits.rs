@@ -389,56 +389,51 @@ pub fn analyse(
         widest = widest.max(c.top);
         total.beside(c);
     }
-    let checks = [
-        (
-            total.fields > limits.max_fields,
+    // The message is written only for the check that fails (six `format!`
+    // on every request were most of this function's work).
+    let checks: [(bool, &dyn Fn() -> String); 7] = [
+        (total.fields > limits.max_fields, &|| {
             format!(
                 "the document expands to more than {} fields",
                 limits.max_fields
-            ),
-        ),
-        (
-            widest > limits.max_root_fields,
+            )
+        }),
+        (widest > limits.max_root_fields, &|| {
             format!(
                 "an operation may select at most {} root fields",
                 limits.max_root_fields
-            ),
-        ),
-        (
-            total.aliases > limits.max_aliases,
-            format!("the document uses more than {} aliases", limits.max_aliases),
-        ),
-        (
-            total.directives > limits.max_directives,
+            )
+        }),
+        (total.aliases > limits.max_aliases, &|| {
+            format!("the document uses more than {} aliases", limits.max_aliases)
+        }),
+        (total.directives > limits.max_directives, &|| {
             format!(
                 "the document uses more than {} directives",
                 limits.max_directives
-            ),
-        ),
-        (
-            total.depth > limits.max_depth,
+            )
+        }),
+        (total.depth > limits.max_depth, &|| {
             format!(
                 "the query is nested more than {} fields deep",
                 limits.max_depth
-            ),
-        ),
-        (
-            total.intro_depth > limits.max_introspection_depth,
+            )
+        }),
+        (total.intro_depth > limits.max_introspection_depth, &|| {
             format!(
                 "introspection is nested more than {} fields deep",
                 limits.max_introspection_depth
-            ),
-        ),
-        (
-            total.intro_lists > limits.max_introspection_lists,
+            )
+        }),
+        (total.intro_lists > limits.max_introspection_lists, &|| {
             format!(
                 "introspection nests more than {} lists",
                 limits.max_introspection_lists
-            ),
-        ),
+            )
+        }),
     ];
     if let Some((_, message)) = checks.into_iter().find(|(over, _)| *over) {
-        return Err(too_complex(message));
+        return Err(too_complex(message()));
     }
     let op = match (&doc.operations, operation_name) {
         (DocumentOperations::Single(op), _) => Some(op),
