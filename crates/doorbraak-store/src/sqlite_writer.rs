@@ -410,6 +410,48 @@ mod tests {
         (dir, path, c)
     }
 
+    type Stop = std::sync::Arc<std::sync::atomic::AtomicBool>;
+
+    /// [`setup`] with cases 1 to `callers`, the writer started, and a
+    /// flag that stops what runs [`beside`] it.
+    fn many(
+        callers: i64,
+    ) -> (
+        tempfile::TempDir,
+        std::path::PathBuf,
+        rusqlite::Connection,
+        Writer,
+        Stop,
+    ) {
+        let (dir, path, c) = setup();
+        for id in 4..=callers {
+            c.execute("INSERT INTO cases (id, version) VALUES (?, 1)", [id])
+                .unwrap();
+        }
+        let w = Writer::start(&path, SqliteSync::Normal).unwrap();
+        (dir, path, c, w, Stop::default())
+    }
+
+    /// Runs `step` on a connection of its own, again and again until
+    /// `stop` is set; the thread returns how many times it ran.
+    fn beside(
+        path: &std::path::Path,
+        stop: &Stop,
+        step: impl Fn(&rusqlite::Connection) + Send + 'static,
+    ) -> std::thread::JoinHandle<u64> {
+        let (path, stop) = (path.to_owned(), stop.clone());
+        std::thread::spawn(move || {
+            let c = rusqlite::Connection::open(&path).unwrap();
+            c.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
+            let mut times = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                step(&c);
+                times += 1;
+            }
+            times
+        })
+    }
+
     fn events(c: &rusqlite::Connection) -> Vec<String> {
         let mut s = c.prepare("SELECT what FROM events ORDER BY id").unwrap();
         s.query_map([], |r| r.get(0))
@@ -516,29 +558,13 @@ mod tests {
     async fn every_queued_transition_is_committed_and_answered() {
         const CALLERS: i64 = 16;
         const EACH: i64 = 150;
-        let (_dir, path, c) = setup();
-        for id in 4..=CALLERS {
-            c.execute("INSERT INTO cases (id, version) VALUES (?, 1)", [id])
-                .unwrap();
-        }
-        let w = Writer::start(&path, SqliteSync::Normal).unwrap();
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let other = {
-            let (path, stop) = (path.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let o = rusqlite::Connection::open(&path).unwrap();
-                o.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
-                let mut held = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    o.execute_batch("BEGIN IMMEDIATE").unwrap();
-                    std::thread::sleep(std::time::Duration::from_millis(3));
-                    o.execute_batch("COMMIT").unwrap();
-                    held += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(7));
-                }
-                held
-            })
-        };
+        let (_dir, path, c, w, stop) = many(CALLERS);
+        let other = beside(&path, &stop, |o| {
+            o.execute_batch("BEGIN IMMEDIATE").unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(3));
+            o.execute_batch("COMMIT").unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(7));
+        });
         let mut tasks = Vec::new();
         for id in 1..=CALLERS {
             let w = w.clone();
@@ -578,27 +604,12 @@ mod tests {
     async fn the_log_starts_over_under_steady_writes() {
         const CALLERS: i64 = 8;
         const EACH: i64 = 1_500;
-        let (_dir, path, c) = setup();
-        for id in 4..=CALLERS {
-            c.execute("INSERT INTO cases (id, version) VALUES (?, 1)", [id])
+        let (_dir, path, c, w, stop) = many(CALLERS);
+        let reader = beside(&path, &stop, |r| {
+            let _: i64 = r
+                .query_row("SELECT max(version) FROM cases", [], |r| r.get(0))
                 .unwrap();
-        }
-        let w = Writer::start(&path, SqliteSync::Normal).unwrap();
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let reader = {
-            let (path, stop) = (path.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let r = rusqlite::Connection::open(&path).unwrap();
-                let mut reads = 0;
-                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    let _: i64 = r
-                        .query_row("SELECT max(version) FROM cases", [], |r| r.get(0))
-                        .unwrap();
-                    reads += 1;
-                }
-                reads
-            })
-        };
+        });
         // Each event fills most of a page of its own.
         let filler = "x".repeat(3_000);
         let mut tasks = Vec::new();
