@@ -598,8 +598,9 @@ mod tests {
     /// Writes that never pause, with a reader beside them: the log still
     /// starts over from its beginning, so the file stays about
     /// `RESTART_AT_PAGES` long (21 MB here) instead of holding every page
-    /// written (96 MB before the writer thread finished a checkpoint
-    /// itself).
+    /// written (96 to 263 MB without the writer thread's own step, with
+    /// the checkpointer asked for a pass after every batch or every
+    /// 1,000 pages).
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn the_log_starts_over_under_steady_writes() {
         const CALLERS: i64 = 8;
