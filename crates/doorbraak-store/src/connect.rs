@@ -134,7 +134,10 @@ impl Store {
             let opts = if in_memory {
                 opts
             } else {
-                opts.pragma("wal_autocheckpoint", "0")
+                opts.pragma("wal_autocheckpoint", "0").pragma(
+                    "journal_size_limit",
+                    crate::sqlite_writer::LOG_LIMIT_BYTES.to_string(),
+                )
             };
             let opts_path = opts.get_filename().to_path_buf();
             // A local file cannot drop a connection, so no ping before each

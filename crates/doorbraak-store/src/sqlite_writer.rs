@@ -59,6 +59,11 @@ const RESTART_AT_PAGES: i32 = 4_000;
 /// The least time between two of the checkpointer's passes.
 const CHECKPOINT_GAP: std::time::Duration = std::time::Duration::from_millis(10);
 
+/// A log that grew longer than this (a reader held an old snapshot for
+/// long, so it could not start over) is cut back to it when it next
+/// starts over; SQLite otherwise keeps the file at its longest.
+pub(crate) const LOG_LIMIT_BYTES: i64 = 64 << 20;
+
 thread_local! {
     /// The pages in the log after the writer thread's last commit, from
     /// SQLite's WAL hook (which gives a plain `fn` no state of its own).
@@ -90,7 +95,7 @@ impl Writer {
             .and_then(|()| {
                 conn.execute_batch(&format!(
                     "PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON; \
-                     PRAGMA wal_autocheckpoint = 0;"
+                     PRAGMA wal_autocheckpoint = 0; PRAGMA journal_size_limit = {LOG_LIMIT_BYTES};"
                 ))
             })
             .map_err(|e| StoreError::Config(format!("cannot set up the SQLite writer: {e}")))?;
@@ -642,6 +647,58 @@ mod tests {
             "the log grew to {longest} bytes for {} bytes of events",
             n * 3_000
         );
+    }
+
+    /// A reader that holds its snapshot keeps the log from starting over,
+    /// so it grows; once the reader lets go, the log starts over and its
+    /// file is cut back to `LOG_LIMIT_BYTES`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_log_grown_long_is_cut_back() {
+        let (_dir, path, c, w, _stop) = many(4);
+        let wal = path.with_extension("db-wal");
+        let reader = rusqlite::Connection::open(&path).unwrap();
+        reader.execute_batch("BEGIN").unwrap();
+        let _: i64 = reader
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        let filler = "y".repeat(3_000);
+        let mut version = 1;
+        let mut made = 0;
+        let mut grown = 0;
+        while grown <= super::LOG_LIMIT_BYTES as u64 {
+            for id in 1..=4 {
+                w.run(transition(id, version, &format!("{id}/{version}/{filler}")))
+                    .await
+                    .unwrap();
+                made += 1;
+            }
+            version += 1;
+            grown = std::fs::metadata(&wal).unwrap().len();
+        }
+        reader.execute_batch("COMMIT").unwrap();
+        // Writes go on; the log starts over once a pass and the writer's
+        // own step have copied it, and the commit after that cuts it.
+        let mut cut = grown;
+        for _ in 0..2_000 {
+            if cut <= super::LOG_LIMIT_BYTES as u64 {
+                break;
+            }
+            w.run(transition(1, version, &format!("after/{version}")))
+                .await
+                .unwrap();
+            made += 1;
+            version += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            cut = std::fs::metadata(&wal).unwrap().len();
+        }
+        assert!(
+            cut <= super::LOG_LIMIT_BYTES as u64,
+            "the log stayed {cut} bytes long (it grew to {grown})"
+        );
+        let n: i64 = c
+            .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, made, "every transition is in the file");
     }
 
     /// Transitions that queued up commit together, and when that COMMIT
