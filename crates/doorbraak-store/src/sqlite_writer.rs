@@ -159,9 +159,9 @@ fn checkpoint(conn: rusqlite::Connection, wake: mpsc::Receiver<()>, passed: &Ato
             Ok(()) => passed.store(true, Ordering::Release),
             Err(e) => tracing::warn!(error = %e, "SQLite checkpoint failed; it is tried again"),
         }
-        // A reader that holds an old snapshot for long (an export) keeps
-        // the log long, and the writer asks again after every batch: not
-        // more than a pass per gap, then.
+        // Never more than a pass per gap, however often the writer asks
+        // (it asks once per 1,000 new pages; when commits are small and
+        // many, that can be often).
         std::thread::sleep(CHECKPOINT_GAP);
     }
 }
