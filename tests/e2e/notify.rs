@@ -619,6 +619,39 @@ async fn redirects_are_not_followed() {
     assert_eq!(d["deliveredAt"], Value::Null);
 }
 
+/// On SQLite the transitions' writer leaves the webhooks' statement out
+/// while it finds no subscription active. A subscription made after it
+/// last looked still hears the very next move, and only what came after
+/// it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_subscription_hears_the_next_move() {
+    let app = TestApp::spawn_with(Db::Sqlite, with_webhooks()).await;
+    let inbox = Inbox::start().await;
+    let c = cast(&app).await;
+    let case = app
+        .submit(&c.prof, "Bijverdienen telt mee als gezinsinkomen")
+        .await;
+    // Moves with no subscription anywhere: the writer looks and finds none.
+    let case = app.act(&c.pb, "pickUpCase", &case, "").await;
+    let case = app.act(&c.pb, "releaseCase", &case, "").await;
+    let (_, secret) = subscribe(&app, &inbox.hook_url("/hook"), &["ZDO"], &[]).await;
+    inbox.control(json!({ "secret": secret })).await;
+    app.act(&c.pb, "pickUpCase", &case, "").await;
+    let _w = worker(&app.engine, &app.base, &inbox);
+    inbox
+        .wait("the pick-up after the subscription", |i| {
+            !i.hooks().is_empty()
+        })
+        .await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let hooks = inbox.hooks();
+    let actions: Vec<&str> = hooks
+        .iter()
+        .map(|h| h["body"]["actie"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["PICK_UP"], "{hooks:#?}");
+}
+
 /// The sign-in link: sent only to a known address (and the answer is the
 /// same for an unknown one); opening it signs nobody in and uses nothing;
 /// its button signs in once; after 15 minutes it no longer works.

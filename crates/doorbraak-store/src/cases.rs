@@ -208,7 +208,15 @@ impl Store {
             && !in_txn
             && let Some(w) = &self.sqlite_writer
         {
-            w.run(sqlite_statements(before, &after, event, follow)?)
+            // The webhooks' statement only when a subscription may be
+            // active; the writer thread checks in the transaction.
+            if !w.webhooks_active()
+                && w.run_without_webhooks(sqlite_statements(before, &after, event, follow, false)?)
+                    .await?
+            {
+                return Ok(after);
+            }
+            w.run(sqlite_statements(before, &after, event, follow, true)?)
                 .await?;
             return Ok(after);
         }

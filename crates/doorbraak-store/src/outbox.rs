@@ -244,7 +244,9 @@ impl<'a> Payload<'a> {
 /// webhooks, the active subscriptions whose areas and ministries match,
 /// compared in SQL as whole space-separated words (an empty list matches
 /// everything). With a `guard`, every statement writes only when it holds
-/// (PostgreSQL: the transition's update took place).
+/// (PostgreSQL: the transition's update took place). Without `webhooks`
+/// the webhooks' statement is left out (the SQLite writer thread found no
+/// subscription active; [`crate::sqlite_writer`]).
 pub(crate) fn outbox_inserts(
     backend: crate::Backend,
     case_id: i64,
@@ -252,10 +254,13 @@ pub(crate) fn outbox_inserts(
     after: &doorbraak_core::Status,
     event: &Event,
     guard: Option<&Expr>,
+    webhooks: bool,
 ) -> Result<Vec<sea_orm::sea_query::InsertStatement>, StoreError> {
     let rows = Rows::new(case_id, facts, after, event);
     let mut out = rows.notice_inserts(guard)?;
-    out.push(rows.webhooks(backend, guard)?);
+    if webhooks {
+        out.push(rows.webhooks(backend, guard)?);
+    }
     Ok(out)
 }
 
@@ -509,7 +514,7 @@ pub(crate) async fn enqueue(
         sea_orm::DbBackend::Postgres => crate::Backend::Postgres,
         _ => crate::Backend::Sqlite,
     };
-    for insert in outbox_inserts(backend, case_id, facts, after, event, None)? {
+    for insert in outbox_inserts(backend, case_id, facts, after, event, None, true)? {
         txn.execute(&insert).await?;
     }
     Ok(())

@@ -16,6 +16,19 @@
 //! the file. With `synchronous=FULL` a batch costs one sync instead of
 //! one per transition.
 //!
+//! **Webhooks.** Every transition's statements end with the webhooks'
+//! `INSERT … SELECT` over the active subscriptions, which nearly always
+//! finds none. So the thread looks, inside each batch's transaction,
+//! whether any subscription is active (asking SQLite again only when
+//! `PRAGMA data_version` shows another connection has committed since),
+//! and tells callers its last answer ([`Writer::webhooks_active`]). A
+//! caller that was told "none" builds its statements without that
+//! `INSERT` ([`Writer::run_without_webhooks`]); if by its batch a
+//! subscription has become active, those statements are not run and the
+//! caller builds them again in full. The answer is read in the same
+//! transaction as the writes, with SQLite's write lock held, so no
+//! transition committed after a subscription is leaves it out.
+//!
 //! **Other writers.** The sqlx writer connection still does every other
 //! write (submissions, meetings, users, …). All its transactions begin
 //! `IMMEDIATE` ([`crate::Store::begin_write`]), like this thread's, so each
@@ -37,7 +50,13 @@ const MAX_BATCH: usize = 64;
 
 struct Job {
     statements: Vec<Statement>,
-    reply: tokio::sync::oneshot::Sender<Result<(), StoreError>>,
+    /// Whether `statements` hold the webhooks' `INSERT … SELECT` (or the
+    /// caller has none to hold); without it they run only while no
+    /// subscription is active.
+    webhooks: bool,
+    /// `Ok(false)`: not run, because a subscription is active and the
+    /// webhooks were left out.
+    reply: tokio::sync::oneshot::Sender<Result<bool, StoreError>>,
 }
 
 /// The checkpointer copies the log into the database file at least this
@@ -75,6 +94,9 @@ thread_local! {
 #[derive(Clone, Debug)]
 pub(crate) struct Writer {
     jobs: mpsc::Sender<Job>,
+    /// The thread's last answer to "is any webhook subscription active?"
+    /// (yes until it has looked).
+    webhooks: std::sync::Arc<AtomicBool>,
     _checkpointer: std::sync::Arc<mpsc::SyncSender<()>>,
 }
 
@@ -115,9 +137,14 @@ impl Writer {
             passed: passed.clone(),
             asked_at: std::cell::Cell::new(0),
         };
+        let webhooks = std::sync::Arc::new(AtomicBool::new(true));
+        let subscriptions = Subscriptions {
+            told: webhooks.clone(),
+            seen: std::cell::Cell::new(None),
+        };
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || serve(conn, queue, &log))
+            .spawn(move || serve(conn, queue, &log, &subscriptions))
             .map_err(|e| StoreError::Config(format!("cannot start the SQLite writer: {e}")))?;
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
@@ -125,6 +152,7 @@ impl Writer {
             .map_err(|e| StoreError::Config(format!("cannot start the SQLite writer: {e}")))?;
         Ok(Writer {
             jobs,
+            webhooks,
             _checkpointer: std::sync::Arc::new(wake),
         })
     }
@@ -133,9 +161,35 @@ impl Writer {
     /// row (else [`StoreError::VersionConflict`], and nothing is written).
     /// Returns once the transaction holding them has committed.
     pub(crate) async fn run(&self, statements: Vec<Statement>) -> Result<(), StoreError> {
+        self.send(statements, true).await.map(|_| ())
+    }
+
+    /// [`Writer::run`] for statements without the webhooks' `INSERT …
+    /// SELECT`: they run only if no webhook subscription is active in
+    /// their transaction. `Ok(false)`: one is, nothing was written, and
+    /// the caller runs its statements again in full.
+    pub(crate) async fn run_without_webhooks(
+        &self,
+        statements: Vec<Statement>,
+    ) -> Result<bool, StoreError> {
+        self.send(statements, false).await
+    }
+
+    /// Whether the thread, when it last looked, found a webhook
+    /// subscription active (true until it has looked): a hint for which
+    /// of [`Writer::run`] and [`Writer::run_without_webhooks`] to use.
+    pub(crate) fn webhooks_active(&self) -> bool {
+        self.webhooks.load(Ordering::Relaxed)
+    }
+
+    async fn send(&self, statements: Vec<Statement>, webhooks: bool) -> Result<bool, StoreError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.jobs
-            .send(Job { statements, reply })
+            .send(Job {
+                statements,
+                webhooks,
+                reply,
+            })
             .map_err(|_| db_err("the writer thread has stopped"))?;
         answer
             .await
@@ -208,7 +262,49 @@ impl Log {
     }
 }
 
-fn serve(mut conn: rusqlite::Connection, queue: mpsc::Receiver<Job>, log: &Log) {
+/// The writer thread's view of the webhook subscriptions.
+struct Subscriptions {
+    /// Where callers read the last answer.
+    told: std::sync::Arc<AtomicBool>,
+    /// `PRAGMA data_version` when the thread last looked: it changes when
+    /// another connection commits (this thread never writes the
+    /// subscriptions).
+    seen: std::cell::Cell<Option<i64>>,
+}
+
+impl Subscriptions {
+    /// Whether any subscription is active, read inside the open
+    /// transaction. When SQLite cannot say, yes: the webhooks are then
+    /// written as always.
+    fn active(&self, conn: &rusqlite::Connection) -> bool {
+        let version = conn
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |r| r.get::<_, i64>(0)));
+        let Ok(version) = version else {
+            return true;
+        };
+        if self.seen.get() != Some(version) {
+            let active = conn
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM \"webhook_subscriptions\" WHERE \"active\")",
+                )
+                .and_then(|mut s| s.query_row([], |r| r.get::<_, bool>(0)));
+            let Ok(active) = active else {
+                return true;
+            };
+            self.told.store(active, Ordering::Relaxed);
+            self.seen.set(Some(version));
+        }
+        self.told.load(Ordering::Relaxed)
+    }
+}
+
+fn serve(
+    mut conn: rusqlite::Connection,
+    queue: mpsc::Receiver<Job>,
+    log: &Log,
+    subscriptions: &Subscriptions,
+) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -221,7 +317,7 @@ fn serve(mut conn: rusqlite::Connection, queue: mpsc::Receiver<Job>, log: &Log) 
         // take the writer down with it: the batch is rolled back and its
         // callers get an error, and the next batch starts afresh.
         let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            commit_batch(&mut conn, &batch)
+            commit_batch(&mut conn, &batch, subscriptions)
         }))
         .unwrap_or_else(|_| {
             if !conn.is_autocommit() {
@@ -250,26 +346,31 @@ fn serve(mut conn: rusqlite::Connection, queue: mpsc::Receiver<Job>, log: &Log) 
 /// it is run again in a transaction of its own ([`one_by_one`]), so each
 /// stands or falls alone. That is rare; the common path saves a
 /// `SAVEPOINT` and a `RELEASE` per transition.
-fn commit_batch(conn: &mut rusqlite::Connection, batch: &[Job]) -> Vec<Result<(), StoreError>> {
+fn commit_batch(
+    conn: &mut rusqlite::Connection,
+    batch: &[Job],
+    subscriptions: &Subscriptions,
+) -> Vec<Result<bool, StoreError>> {
     if let Err(e) = fixed(conn, "BEGIN IMMEDIATE") {
         return fail_all(conn, batch, e.to_string());
     }
-    let mut results: Vec<Result<(), StoreError>> = Vec::with_capacity(batch.len());
+    let webhooks = subscriptions.active(conn);
+    let mut results: Vec<Result<bool, StoreError>> = Vec::with_capacity(batch.len());
     for job in batch {
-        match run_one(conn, &job.statements) {
+        match run_one(conn, job, webhooks) {
             // SQLite may roll the whole transaction back by itself (a full
             // disk, an I/O error): then nothing of the batch is written,
             // and nothing more may run outside the transaction.
             _ if conn.is_autocommit() => {
                 return fail_all(conn, batch, "the transaction was rolled back".into());
             }
-            Ok(()) => results.push(Ok(())),
+            Ok(ran) => results.push(Ok(ran)),
             Err(StoreError::VersionConflict) => results.push(Err(StoreError::VersionConflict)),
             Err(_) => {
                 if let Err(e) = fixed(conn, "ROLLBACK") {
                     return fail_all(conn, batch, e.to_string());
                 }
-                return one_by_one(conn, batch);
+                return one_by_one(conn, batch, subscriptions);
             }
         }
     }
@@ -285,7 +386,7 @@ fn fail_all(
     conn: &rusqlite::Connection,
     batch: &[Job],
     why: String,
-) -> Vec<Result<(), StoreError>> {
+) -> Vec<Result<bool, StoreError>> {
     if !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
     }
@@ -294,41 +395,50 @@ fn fail_all(
 
 /// Each transition of a batch in a transaction of its own, after one of
 /// them failed in the shared one: a failure rolls back that one only.
-fn one_by_one(conn: &rusqlite::Connection, batch: &[Job]) -> Vec<Result<(), StoreError>> {
+fn one_by_one(
+    conn: &rusqlite::Connection,
+    batch: &[Job],
+    subscriptions: &Subscriptions,
+) -> Vec<Result<bool, StoreError>> {
     batch
         .iter()
         .map(|job| {
             fixed(conn, "BEGIN IMMEDIATE").map_err(db_err)?;
-            let outcome = run_one(conn, &job.statements);
+            let outcome = run_one(conn, job, subscriptions.active(conn));
             if outcome.is_ok() && !conn.is_autocommit() {
                 if let Err(e) = fixed(conn, "COMMIT") {
                     let _ = conn.execute_batch("ROLLBACK");
                     return Err(db_err(e));
                 }
-                return Ok(());
+                return outcome;
             }
             if !conn.is_autocommit() {
                 let _ = conn.execute_batch("ROLLBACK");
             }
             match outcome {
-                Ok(()) => Err(db_err("the transaction was rolled back")),
+                Ok(_) => Err(db_err("the transaction was rolled back")),
                 Err(e) => Err(e),
             }
         })
         .collect()
 }
 
-/// One transition's statements in the open transaction. A version
-/// conflict (the guard, the first statement, matched no row) has written
-/// nothing; after any other error the transition may be half-written.
-fn run_one(conn: &rusqlite::Connection, statements: &[Statement]) -> Result<(), StoreError> {
-    for (i, s) in statements.iter().enumerate() {
+/// One transition's statements in the open transaction, unless they
+/// leave the webhooks out while a subscription is `webhooks` active
+/// (`Ok(false)`, nothing written). A version conflict (the guard, the
+/// first statement, matched no row) has written nothing; after any other
+/// error the transition may be half-written.
+fn run_one(conn: &rusqlite::Connection, job: &Job, webhooks: bool) -> Result<bool, StoreError> {
+    if webhooks && !job.webhooks {
+        return Ok(false);
+    }
+    for (i, s) in job.statements.iter().enumerate() {
         let changed = execute(conn, s)?;
         if i == 0 && changed != 1 {
             return Err(StoreError::VersionConflict);
         }
     }
-    Ok(())
+    Ok(true)
 }
 
 /// A statement without parameters that the writer runs for every batch or
@@ -409,6 +519,7 @@ mod tests {
              CREATE TABLE cases (id INTEGER PRIMARY KEY, version INTEGER NOT NULL);
              CREATE TABLE events (id INTEGER PRIMARY KEY, case_id INTEGER NOT NULL
                  REFERENCES cases(id) DEFERRABLE INITIALLY DEFERRED, what TEXT NOT NULL UNIQUE);
+             CREATE TABLE webhook_subscriptions (id INTEGER PRIMARY KEY, active INTEGER NOT NULL);
              INSERT INTO cases (id, version) VALUES (1, 1), (2, 1), (3, 1);",
         )
         .unwrap();
@@ -699,6 +810,40 @@ mod tests {
             .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
             .unwrap();
         assert_eq!(n, made, "every transition is in the file");
+    }
+
+    /// Statements without the webhooks run only while no subscription is
+    /// active, as read in their own transaction: a subscription another
+    /// connection makes is seen by the next batch, even by a caller that
+    /// was told "none" a moment before.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn webhooks_are_left_out_only_while_no_subscription_is_active() {
+        let (_dir, path, c) = setup();
+        let w = Writer::start(&path, SqliteSync::Normal).unwrap();
+        assert!(w.webhooks_active(), "until the thread has looked");
+        assert!(
+            w.run_without_webhooks(transition(1, 1, "quiet"))
+                .await
+                .unwrap()
+        );
+        assert!(!w.webhooks_active());
+        c.execute("INSERT INTO webhook_subscriptions (active) VALUES (1)", [])
+            .unwrap();
+        assert!(!w.webhooks_active(), "the thread has not looked since");
+        let ran = w.run_without_webhooks(transition(1, 2, "missed")).await;
+        assert!(!ran.unwrap(), "left out while a subscription is active");
+        assert!(w.webhooks_active());
+        assert_eq!(events(&c), vec!["quiet".to_owned()], "nothing written");
+        w.run(transition(1, 2, "heard")).await.unwrap();
+        c.execute("UPDATE webhook_subscriptions SET active = 0", [])
+            .unwrap();
+        assert!(
+            w.run_without_webhooks(transition(1, 3, "quiet again"))
+                .await
+                .unwrap()
+        );
+        assert!(!w.webhooks_active());
+        assert_eq!(events(&c), ["quiet", "heard", "quiet again"]);
     }
 
     /// Transitions that queued up commit together, and when that COMMIT

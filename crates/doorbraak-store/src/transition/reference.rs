@@ -47,6 +47,7 @@ fn writes(
     event: &Event,
     follow: &FollowUp,
     guard: Option<&Expr>,
+    webhooks: bool,
 ) -> Result<Writes, StoreError> {
     let update = case::Entity::update_many()
         .set(changed_columns(&before.status, after))
@@ -67,9 +68,15 @@ fn writes(
     if backend == Backend::Postgres && before.status.assignee != after.assignee {
         rest.push(holder_write(before.id, after.assignee)?);
     }
-    for insert in
-        crate::outbox::outbox_inserts(backend, before.id, &before.facts, after, event, guard)?
-    {
+    for insert in crate::outbox::outbox_inserts(
+        backend,
+        before.id,
+        &before.facts,
+        after,
+        event,
+        guard,
+        webhooks,
+    )? {
         rest.push(insert.into());
     }
     if let Some(b) = &follow.barrier {
@@ -173,6 +180,7 @@ pub(super) fn pg(
         event,
         follow,
         Some(&moved()),
+        true,
     )?;
     w.update.returning_col(case::Column::Id);
     let mut with = WithClause::new();
@@ -199,8 +207,17 @@ pub(super) fn sqlite(
     after: &Status,
     event: &Event,
     follow: &FollowUp,
+    webhooks: bool,
 ) -> Result<Vec<Statement>, StoreError> {
-    let w = writes(Backend::Sqlite, before, after, event, follow, None)?;
+    let w = writes(
+        Backend::Sqlite,
+        before,
+        after,
+        event,
+        follow,
+        None,
+        webhooks,
+    )?;
     let build = |(sql, values): (String, sea_orm::sea_query::Values)| {
         Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
     };
