@@ -620,6 +620,15 @@ async fn metrics_follow_requests(db: Db) {
     assert_eq!(line("doorbraak_transitions_total{action=\"SUBMIT\"}"), 1.0);
     assert!(line("doorbraak_db_pool_max_connections{") >= 1.0);
     assert!(line("doorbraak_change_feed_lag_seconds") >= 0.0);
+    // SQLite's writer thread ran the pick-up (the submission goes through
+    // the sqlx writer); PostgreSQL has no such thread.
+    match db {
+        Db::Sqlite => {
+            assert_eq!(line("doorbraak_sqlite_batched_transitions_total"), 1.0);
+            assert_eq!(line("doorbraak_sqlite_write_batches_total"), 1.0);
+        }
+        Db::Postgres => assert!(!text.contains("doorbraak_sqlite_"), "{text}"),
+    }
     assert!(
         !text.contains("Client0Name") && !text.contains("alias0"),
         "{text}"

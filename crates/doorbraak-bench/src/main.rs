@@ -340,6 +340,27 @@ async fn movers(s: &ServerProcess, f: &mut Fixture, n: usize) -> Result<Vec<Move
     Ok(out)
 }
 
+/// SQLite's group commit as the server's `/metrics` counts it: the
+/// writer thread's batches and the transitions in them (`None` on
+/// PostgreSQL, or when the answer cannot be read).
+async fn group_commits(addr: &str) -> Option<(u64, u64)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+    let ask = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+    s.write_all(ask.as_bytes()).await.ok()?;
+    let mut text = String::new();
+    s.read_to_string(&mut text).await.ok()?;
+    let value = |name: &str| -> Option<u64> {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    Some((
+        value("doorbraak_sqlite_write_batches_total")?,
+        value("doorbraak_sqlite_batched_transitions_total")?,
+    ))
+}
+
 /// A warning when the open loop's median is more than five times the
 /// busiest closed loop's (whose clients each wait for the others): the
 /// server fell behind the arrivals and a queue stood, so the ratio of
@@ -470,12 +491,17 @@ async fn main() -> Result<()> {
     let mut server = ServerProcess::start(&a, &f.url, dir.path()).await?;
     let mut floors = Vec::new();
     let mut https = Vec::new();
+    let mut commits = Vec::new();
     for &n in &a.clients {
         let bare = bares(&server, &f, n).await?;
         let pid = server.child.id();
         floors.push(load::closed_watching("floor", bare, warm, secs, pid).await?);
         let m = movers(&server, &mut f, n).await?;
+        let before = group_commits(&server.addr).await;
         https.push(load::closed_watching("http", m, warm, secs, pid).await?);
+        if let (Some(b), Some(a)) = (before, group_commits(&server.addr).await) {
+            commits.push((n, a.0 - b.0, a.1 - b.1));
+        }
     }
     let pid = server.child.id();
     let best = https.iter().map(Run::rate).fold(0.0, f64::max);
@@ -515,6 +541,12 @@ async fn main() -> Result<()> {
         "open loop: {rate:.0} arrivals per second ({:.0}% of the best closed-loop rate, {best:.0}/s)",
         a.open_share * 100.0
     );
+    for (n, batches, transitions) in &commits {
+        println!(
+            "group commit, http at {n}: {transitions} transitions in {batches} batches of the writer thread, {:.2} per COMMIT (warm-up included)",
+            *transitions as f64 / (*batches).max(1) as f64
+        );
+    }
     println!();
     println!("ratios (target in brackets):");
     let target_raw = if f.backend == Backend::Postgres {

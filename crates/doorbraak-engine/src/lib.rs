@@ -118,6 +118,8 @@ pub struct EngineStats {
     pub transitions: Vec<(&'static str, u64)>,
     pub feed_lag_seconds: f64,
     pub pools: Vec<doorbraak_store::PoolStat>,
+    /// SQLite on a file: how many transitions shared the writer's commits.
+    pub group_commits: Option<doorbraak_store::GroupCommits>,
 }
 
 impl std::ops::Deref for Engine {
@@ -254,6 +256,7 @@ impl Engine {
                 .load(std::sync::atomic::Ordering::Relaxed) as f64
                 / 1000.0,
             pools: self.store.pool_stats(),
+            group_commits: self.store.group_commits(),
         }
     }
 

@@ -206,6 +206,28 @@ impl Collector for EngineCollector {
                 ConstGauge::new(i64::from(pick(p))).encode(family.encode_family(&labels)?)?;
             }
         }
+        if let Some(g) = stats.group_commits {
+            for (name, help, n) in [
+                (
+                    "doorbraak_sqlite_write_batches",
+                    "Batches of transitions the SQLite writer thread has run, each under one COMMIT",
+                    g.batches,
+                ),
+                (
+                    "doorbraak_sqlite_batched_transitions",
+                    "Transitions in those batches (over the batches: how many share a COMMIT)",
+                    g.transitions,
+                ),
+            ] {
+                let counter = ConstCounter::new(n);
+                counter.encode(encoder.encode_descriptor(
+                    name,
+                    help,
+                    None,
+                    counter.metric_type(),
+                )?)?;
+            }
+        }
         let lag = ConstGauge::new(stats.feed_lag_seconds);
         lag.encode(encoder.encode_descriptor(
             "doorbraak_change_feed_lag_seconds",

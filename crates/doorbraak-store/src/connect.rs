@@ -238,6 +238,14 @@ impl Store {
         Ok(())
     }
 
+    /// SQLite on a file: the writer thread's batches so far, and the
+    /// transitions in them (`None` without the writer thread).
+    pub fn group_commits(&self) -> Option<crate::GroupCommits> {
+        self.sqlite_writer
+            .as_ref()
+            .map(crate::sqlite_writer::Writer::group_commits)
+    }
+
     /// How the connection pools are used now, for metrics.
     pub fn pool_stats(&self) -> Vec<PoolStat> {
         let stat = |name: &'static str, db: &sea_orm::DatabaseConnection| match self.backend {

@@ -36,7 +36,7 @@
 //! in SQLite's busy handler (10 s); a transaction never has to upgrade a
 //! read lock, so `SQLITE_BUSY` does not surface.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 
 use rusqlite::types::Value as Sql;
@@ -97,7 +97,23 @@ pub(crate) struct Writer {
     /// The thread's last answer to "is any webhook subscription active?"
     /// (yes until it has looked).
     webhooks: std::sync::Arc<AtomicBool>,
+    /// What the thread has run, for the metrics.
+    counts: std::sync::Arc<Counts>,
     _checkpointer: std::sync::Arc<mpsc::SyncSender<()>>,
+}
+
+/// The batches the writer thread has run, and the transitions in them:
+/// how many transitions share a COMMIT (one sync with `FULL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct GroupCommits {
+    pub batches: u64,
+    pub transitions: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    batches: AtomicU64,
+    transitions: AtomicU64,
 }
 
 fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -142,9 +158,11 @@ impl Writer {
             told: webhooks.clone(),
             seen: std::cell::Cell::new(None),
         };
+        let counts = std::sync::Arc::new(Counts::default());
+        let counted = counts.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || serve(conn, queue, &log, &subscriptions))
+            .spawn(move || serve(conn, queue, &log, &subscriptions, &counted))
             .map_err(|e| StoreError::Config(format!("cannot start the SQLite writer: {e}")))?;
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
@@ -153,6 +171,7 @@ impl Writer {
         Ok(Writer {
             jobs,
             webhooks,
+            counts,
             _checkpointer: std::sync::Arc::new(wake),
         })
     }
@@ -180,6 +199,14 @@ impl Writer {
     /// of [`Writer::run`] and [`Writer::run_without_webhooks`] to use.
     pub(crate) fn webhooks_active(&self) -> bool {
         self.webhooks.load(Ordering::Relaxed)
+    }
+
+    /// The batches run so far, and the transitions in them.
+    pub(crate) fn group_commits(&self) -> GroupCommits {
+        GroupCommits {
+            batches: self.counts.batches.load(Ordering::Relaxed),
+            transitions: self.counts.transitions.load(Ordering::Relaxed),
+        }
     }
 
     async fn send(&self, statements: Vec<Statement>, webhooks: bool) -> Result<bool, StoreError> {
@@ -304,6 +331,7 @@ fn serve(
     queue: mpsc::Receiver<Job>,
     log: &Log,
     subscriptions: &Subscriptions,
+    counts: &Counts,
 ) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -313,6 +341,10 @@ fn serve(
                 Err(_) => break,
             }
         }
+        counts.batches.fetch_add(1, Ordering::Relaxed);
+        counts
+            .transitions
+            .fetch_add(batch.len() as u64, Ordering::Relaxed);
         // A panic inside (a bug; rusqlite itself does not panic) must not
         // take the writer down with it: the batch is rolled back and its
         // callers get an error, and the next batch starts afresh.
@@ -709,6 +741,12 @@ mod tests {
             .query_row("SELECT sum(version) FROM cases", [], |r| r.get(0))
             .unwrap();
         assert_eq!(versions, CALLERS * (EACH + 1));
+        let counted = w.group_commits();
+        assert_eq!(counted.transitions, (CALLERS * EACH) as u64);
+        assert!(
+            counted.batches >= 1 && counted.batches < counted.transitions,
+            "callers that wait share commits: {counted:?}"
+        );
     }
 
     /// Writes that never pause, with a reader beside them: the log still
