@@ -626,6 +626,9 @@ async fn metrics_follow_requests(db: Db) {
         Db::Sqlite => {
             assert_eq!(line("doorbraak_sqlite_batched_transitions_total"), 1.0);
             assert_eq!(line("doorbraak_sqlite_write_batches_total"), 1.0);
+            // One request at a time: each mutation's count of a transition
+            // on its way ended with it, so no batch waited for another.
+            assert_eq!(line("doorbraak_sqlite_batches_held_open_total"), 0.0);
         }
         Db::Postgres => assert!(!text.contains("doorbraak_sqlite_"), "{text}"),
     }

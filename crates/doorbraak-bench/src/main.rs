@@ -341,9 +341,10 @@ async fn movers(s: &ServerProcess, f: &mut Fixture, n: usize) -> Result<Vec<Move
 }
 
 /// SQLite's group commit as the server's `/metrics` counts it: the
-/// writer thread's batches and the transitions in them (`None` on
-/// PostgreSQL, or when the answer cannot be read).
-async fn group_commits(addr: &str) -> Option<(u64, u64)> {
+/// writer thread's batches, the transitions in them, and the batches it
+/// held open for transitions on their way (`None` on PostgreSQL, or when
+/// the answer cannot be read).
+async fn group_commits(addr: &str) -> Option<(u64, u64, u64)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
     let ask = format!("GET /metrics HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
@@ -358,6 +359,7 @@ async fn group_commits(addr: &str) -> Option<(u64, u64)> {
     Some((
         value("doorbraak_sqlite_write_batches_total")?,
         value("doorbraak_sqlite_batched_transitions_total")?,
+        value("doorbraak_sqlite_batches_held_open_total")?,
     ))
 }
 
@@ -500,7 +502,7 @@ async fn main() -> Result<()> {
         let before = group_commits(&server.addr).await;
         https.push(load::closed_watching("http", m, warm, secs, pid).await?);
         if let (Some(b), Some(a)) = (before, group_commits(&server.addr).await) {
-            commits.push((n, a.0 - b.0, a.1 - b.1));
+            commits.push((n, a.0 - b.0, a.1 - b.1, a.2 - b.2));
         }
     }
     let pid = server.child.id();
@@ -541,10 +543,11 @@ async fn main() -> Result<()> {
         "open loop: {rate:.0} arrivals per second ({:.0}% of the best closed-loop rate, {best:.0}/s)",
         a.open_share * 100.0
     );
-    for (n, batches, transitions) in &commits {
+    for (n, batches, transitions, held) in &commits {
         println!(
-            "group commit, http at {n}: {transitions} transitions in {batches} batches of the writer thread, {:.2} per COMMIT (warm-up included)",
-            *transitions as f64 / (*batches).max(1) as f64
+            "group commit, http at {n}: {transitions} transitions in {batches} batches of the writer thread, {:.2} per COMMIT, {:.0}% held open for more (warm-up included)",
+            *transitions as f64 / (*batches).max(1) as f64,
+            100.0 * *held as f64 / (*batches).max(1) as f64
         );
     }
     println!();

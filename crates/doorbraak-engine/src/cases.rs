@@ -5,7 +5,7 @@ use doorbraak_core::{
     EventAction, Facts, Level, MergeTarget, NewCase, Outcome, Principal, ReadScope, SubmitInput,
     auto_escalation, available_actions, decide, may_read, read_scope, submission_event,
 };
-use doorbraak_store::CaseQuery;
+use doorbraak_store::{CaseQuery, Coming};
 use rust_decimal::Decimal;
 
 use crate::{Engine, EngineError, StoredEvent};
@@ -127,7 +127,7 @@ impl Engine {
         input: CommandInput,
     ) -> Result<Case, EngineError> {
         Ok(self
-            .act_with_history(p, id, expected_version, input, false)
+            .act_with_history(p, id, expected_version, input, false, None)
             .await?
             .0)
     }
@@ -138,6 +138,9 @@ impl Engine {
     /// between), and the new one. An answer built from them needs no read
     /// after the commit, so a database that goes away just then cannot
     /// turn a committed action into an error.
+    ///
+    /// `coming`: the caller's [`Engine::transition_coming`], taken when its
+    /// request arrived; without it one is taken here.
     pub async fn act_with_history(
         &self,
         p: &Principal,
@@ -145,7 +148,9 @@ impl Engine {
         expected_version: i32,
         input: CommandInput,
         history: bool,
+        coming: Option<Coming>,
     ) -> Result<(Case, Option<Vec<StoredEvent>>), EngineError> {
+        let coming = coming.or_else(|| self.transition_coming());
         let kept = self
             .written
             .get(id)
@@ -162,7 +167,7 @@ impl Engine {
         // Read only for a decision that will be written.
         let mut events = self.history_before(p, case.id, history).await?;
         let event = events.is_some().then(|| decision.event.clone());
-        let status = self.record(&case, decision).await?;
+        let status = self.record(&case, decision, coming).await?;
         // At debug: every move is on record in the case's own history, and a
         // line written in place per transition cost a tenth of the server's
         // CPU (ARCHITECTURE.md, "Performance").
@@ -180,6 +185,16 @@ impl Engine {
             });
         }
         Ok((case, events))
+    }
+
+    /// Counts a transition as on its way to the SQLite writer thread,
+    /// which holds its open batch for transitions coming, for a little
+    /// while ([`doorbraak_store::Store::transition_coming`]). Take it as
+    /// early as a request is known to be one (the GraphQL endpoint does,
+    /// for a mutation) and give it to [`Engine::act_with_history`];
+    /// dropping it ends the count. `None` on PostgreSQL.
+    pub fn transition_coming(&self) -> Option<Coming> {
+        self.store.transition_coming()
     }
 
     /// The case as the database holds it, and the decision on it.
@@ -276,6 +291,7 @@ impl Engine {
         &self,
         case: &Case,
         decision: Decision,
+        coming: Option<Coming>,
     ) -> Result<doorbraak_core::Status, EngineError> {
         let writer = self.clone();
         let before = case.clone();
@@ -283,7 +299,11 @@ impl Engine {
         // size passed by value would be copied through every layer of
         // `spawn` into the task's cell.
         tokio::spawn(Box::pin(async move {
-            let status = match writer.store.record_transition(&before, &decision).await {
+            let status = match writer
+                .store
+                .record_transition(&before, &decision, coming)
+                .await
+            {
                 Ok(status) => status,
                 Err(e) => {
                     writer.written.forget(before.id);
@@ -359,7 +379,7 @@ impl Engine {
                 let Some(decision) = auto_escalation(&case, &system, &facts, now, &policy) else {
                     continue;
                 };
-                match self.record(&case, decision).await {
+                match self.record(&case, decision, None).await {
                     Ok(_) => moved += 1,
                     // Someone acted on it meanwhile; the next round looks again.
                     Err(EngineError::VersionConflict) => {}

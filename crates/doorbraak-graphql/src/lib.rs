@@ -27,6 +27,7 @@ use doorbraak_engine::{Engine, UserRecord};
 pub use errors::{ErrorCode, to_gql};
 pub use limits::{Admission, Guard, Limits, Observer, RateKey};
 pub use loaders::{Events, Loaders, Users};
+pub use mutation::Arriving;
 pub use subscription::SubscriptionRoot;
 pub use webhooks::WebhookSettings;
 

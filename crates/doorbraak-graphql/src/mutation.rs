@@ -15,6 +15,22 @@ use crate::types::{
 #[derive(Default)]
 pub struct CaseMutations;
 
+/// Request data: the transition a mutation request brings, counted from
+/// its arrival ([`doorbraak_engine::Engine::transition_coming`]). The
+/// first case action of the request takes it.
+#[derive(Default)]
+pub struct Arriving(pub std::sync::Mutex<Option<doorbraak_engine::Coming>>);
+
+impl Arriving {
+    pub fn new(coming: Option<doorbraak_engine::Coming>) -> Arriving {
+        Arriving(std::sync::Mutex::new(coming))
+    }
+
+    fn take(ctx: &Context<'_>) -> Option<doorbraak_engine::Coming> {
+        ctx.data_opt::<Arriving>()?.0.lock().ok()?.take()
+    }
+}
+
 async fn act(
     ctx: &Context<'_>,
     id: &ID,
@@ -25,10 +41,17 @@ async fn act(
     let id = parse_id(id).ok_or_else(|| ErrorCode::NotFound.error("case not found"))?;
     // Boxed: the engine's future is large, and built in place on the
     // heap it is not copied into this one's state.
-    let (case, events) =
-        Box::pin(engine(ctx).act_with_history(&me, id, expected_version, cmd, wants_events(ctx)))
-            .await
-            .map_err(to_gql)?;
+    let history = wants_events(ctx);
+    let (case, events) = Box::pin(engine(ctx).act_with_history(
+        &me,
+        id,
+        expected_version,
+        cmd,
+        history,
+        Arriving::take(ctx),
+    ))
+    .await
+    .map_err(to_gql)?;
     answered(ctx, case, events).await
 }
 

@@ -509,7 +509,27 @@ async fn graphql_post(
         Ok(p) => p,
         Err(why) => return bad_request(why),
     };
-    run(&st, peer, &headers, params, None).await
+    // A mutation may be a case's transition: counted as on its way to the
+    // SQLite writer from now, so that a batch about to commit waits for
+    // it (a hint only; it changes no outcome).
+    let coming = match mutation_first(&params.query) {
+        true => st.engine.transition_coming(),
+        false => None,
+    };
+    run(&st, peer, &headers, params, None, coming).await
+}
+
+/// Does the document's first definition begin with `mutation`? A cheap
+/// look at the text, before it is parsed.
+fn mutation_first(query: &str) -> bool {
+    let mut rest = query;
+    loop {
+        rest = rest.trim_start_matches(|c: char| c.is_whitespace() || c == ',' || c == '\u{feff}');
+        match rest.strip_prefix('#') {
+            Some(comment) => rest = comment.split_once('\n').map_or("", |(_, after)| after),
+            None => return rest.starts_with("mutation"),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -554,7 +574,7 @@ async fn graphql_get(
         Ok(p) => p,
         Err(why) => return bad_request(why),
     };
-    run(&st, peer, &headers, params, Some(Method::GET)).await
+    run(&st, peer, &headers, params, Some(Method::GET), None).await
 }
 
 /// Executes one GraphQL request for its caller.
@@ -564,6 +584,7 @@ async fn run(
     headers: &HeaderMap,
     params: Params,
     method: Option<Method>,
+    coming: Option<doorbraak_engine::Coming>,
 ) -> Response {
     let user = match authenticate(st, headers).await {
         Ok(u) => u,
@@ -600,7 +621,10 @@ async fn run(
         }
     }
     let (caller, loaders) = request_data(&st.engine, user).await;
-    request = loaders.attach(request).data(key);
+    request = loaders
+        .attach(request)
+        .data(key)
+        .data(doorbraak_graphql::Arriving::new(coming));
     if let Some(c) = caller {
         request = request.data(c);
     }
@@ -814,5 +838,25 @@ impl Server {
         signal.await;
         tracing::info!("shutting down: finishing requests in flight");
         self.stop(Duration::from_secs(30)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mutation_first;
+
+    #[test]
+    fn a_mutation_is_told_by_its_first_word() {
+        assert!(mutation_first(
+            "mutation { pickUp(id: 1, expectedVersion: 1) { id } }"
+        ));
+        assert!(mutation_first(
+            "\u{feff} # a comment\n,\t# another\r\n  mutation M { x }"
+        ));
+        assert!(!mutation_first("{ me { id } }"));
+        assert!(!mutation_first("query Q { me { id } }"));
+        assert!(!mutation_first("# mutation\n{ me { id } }"));
+        assert!(!mutation_first("# only a comment"));
+        assert!(!mutation_first(""));
     }
 }

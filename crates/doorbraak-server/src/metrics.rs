@@ -218,6 +218,11 @@ impl Collector for EngineCollector {
                     "Transitions in those batches (over the batches: how many share a COMMIT)",
                     g.transitions,
                 ),
+                (
+                    "doorbraak_sqlite_batches_held_open",
+                    "Batches the writer thread held open a moment for transitions on their way",
+                    g.held,
+                ),
             ] {
                 let counter = ConstCounter::new(n);
                 counter.encode(encoder.encode_descriptor(

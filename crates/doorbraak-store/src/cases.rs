@@ -179,10 +179,14 @@ impl Store {
     /// has one (a file, not an in-memory database) and nothing must be read
     /// in the transaction; otherwise the statements in an `IMMEDIATE`
     /// transaction on the sqlx writer.
+    ///
+    /// `coming`, from [`Store::transition_coming`] when the action began,
+    /// is given back as the statements are queued.
     pub async fn record_transition(
         &self,
         before: &Case,
         decision: &doorbraak_core::Decision,
+        mut coming: Option<crate::Coming>,
     ) -> Result<Status, StoreError> {
         use crate::transition::{needs_transaction, pg_statement, sqlite_statements};
         let (event, follow) = (&decision.event, &decision.follow_up);
@@ -211,15 +215,22 @@ impl Store {
             // The webhooks' statement only when a subscription may be
             // active; the writer thread checks in the transaction.
             if !w.webhooks_active()
-                && w.run_without_webhooks(sqlite_statements(before, &after, event, follow, false)?)
-                    .await?
+                && w.run_without_webhooks(
+                    sqlite_statements(before, &after, event, follow, false)?,
+                    coming.take(),
+                )
+                .await?
             {
                 return Ok(after);
             }
-            w.run(sqlite_statements(before, &after, event, follow, true)?)
-                .await?;
+            w.run(
+                sqlite_statements(before, &after, event, follow, true)?,
+                coming.take(),
+            )
+            .await?;
             return Ok(after);
         }
+        drop(coming); // not for the writer thread
         let txn = self.begin_write().await?;
         let moved =
             crate::transition::run_in(&txn, self.backend, before, &after, event, follow).await;

@@ -238,6 +238,18 @@ impl Store {
         Ok(())
     }
 
+    /// SQLite on a file: counts a transition as on its way to the writer
+    /// thread, which holds its open batch for it a little
+    /// ([`crate::sqlite_writer`]). Take it when an action begins, before
+    /// anything is read, and give it to [`Store::record_transition`];
+    /// dropping it ends the count too. `None` where there is no such
+    /// thread.
+    pub fn transition_coming(&self) -> Option<crate::Coming> {
+        self.sqlite_writer
+            .as_ref()
+            .map(crate::sqlite_writer::Writer::coming)
+    }
+
     /// SQLite on a file: the writer thread's batches so far, and the
     /// transitions in them (`None` without the writer thread).
     pub fn group_commits(&self) -> Option<crate::GroupCommits> {

@@ -58,7 +58,7 @@ pub use outbox::{
 };
 pub use reference::{FocusAreaRow, MinistryRow};
 pub use sessions::{NewSession, SessionRecord};
-pub use sqlite_writer::GroupCommits;
+pub use sqlite_writer::{Coming, GroupCommits};
 pub use stats::{StatInput, StatSnapshot};
 pub use users::{NewUser, UserChange, UserRecord};
 

@@ -16,6 +16,20 @@
 //! the file. With `synchronous=FULL` a batch costs one sync instead of
 //! one per transition.
 //!
+//! **Waiting for the ones coming.** A batch is otherwise whatever queued
+//! while the previous one committed, and with the thread idle much of the
+//! time that is two or three transitions at sixteen clients. So a
+//! transition on its way is counted: the GraphQL endpoint takes a
+//! [`Coming`] when a mutation request arrives (the engine does, when an
+//! action begins, for its other callers), and it is given back when the
+//! statements are queued, or when the request ends without any. While
+//! any are out, the thread holds its batch open for them, up to
+//! [`WAIT_FOR_COMING`]: it waits for callers already on their way, never
+//! for one that is not there (a fixed wait before every commit halved the
+//! rate at two clients; ARCHITECTURE.md has the figures). Counted only
+//! from the engine's action, they were out at one batch in ten: most of a
+//! transition's time on the server comes before it.
+//!
 //! **Webhooks.** Every transition's statements end with the webhooks'
 //! `INSERT … SELECT` over the active subscriptions, which nearly always
 //! finds none. So the thread looks, inside each batch's transaction,
@@ -36,7 +50,7 @@
 //! in SQLite's busy handler (10 s); a transaction never has to upgrade a
 //! read lock, so `SQLITE_BUSY` does not surface.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
 use rusqlite::types::Value as Sql;
@@ -47,6 +61,72 @@ use crate::{SqliteSync, StoreError};
 
 /// At most this many transitions under one COMMIT.
 const MAX_BATCH: usize = 64;
+
+/// The longest a batch is held open for transitions still coming.
+const WAIT_FOR_COMING: std::time::Duration = std::time::Duration::from_micros(200);
+
+/// A transition on its way to the writer thread, counted until
+/// [`Writer::run`] has queued its statements or it is dropped (a refusal,
+/// a conflict, a request that was no transition).
+#[derive(Debug)]
+pub struct Coming {
+    /// `None` once counted out.
+    shared: Option<std::sync::Arc<Shared>>,
+}
+
+impl Coming {
+    /// Counts it out as its statements are about to be queued: the shared
+    /// state if it was the last one coming, to wake the thread with once
+    /// they are ([`Shared::wake`]). Out first, then queued: a thread that
+    /// has taken a job never finds that job still counted as coming.
+    fn arrive(mut self) -> Option<std::sync::Arc<Shared>> {
+        let shared = self.shared.take()?;
+        (shared.coming.fetch_sub(1, Ordering::SeqCst) == 1).then_some(shared)
+    }
+}
+
+impl Drop for Coming {
+    fn drop(&mut self) {
+        if let Some(shared) = self.shared.take()
+            && shared.coming.fetch_sub(1, Ordering::SeqCst) == 1
+        {
+            shared.wake();
+        }
+    }
+}
+
+impl Shared {
+    /// Wakes the thread if it holds a batch open. Called by the last one
+    /// coming, after its count went to zero: sequentially consistent with
+    /// the thread's `waiting` and its look at the count, so either the
+    /// thread sees none coming, or this sees it waiting. Only the last
+    /// one wakes it: the others are queued while it sleeps, without a
+    /// wake-up each.
+    fn wake(&self) {
+        if self.waiting.load(Ordering::SeqCst)
+            && let Some(thread) = self.thread.get()
+        {
+            thread.unpark();
+        }
+    }
+}
+
+/// What the handles and the thread share.
+#[derive(Debug)]
+struct Shared {
+    /// The longest a batch is held open for them ([`WAIT_FOR_COMING`]).
+    wait: std::time::Duration,
+    /// Transitions coming ([`Coming`]).
+    coming: AtomicUsize,
+    /// The thread holds a batch open for them.
+    waiting: AtomicBool,
+    /// The thread, to wake it when the last one coming is queued or gone.
+    thread: std::sync::OnceLock<std::thread::Thread>,
+    /// What the thread has run, for the metrics.
+    batches: AtomicU64,
+    transitions: AtomicU64,
+    held: AtomicU64,
+}
 
 struct Job {
     statements: Vec<Statement>,
@@ -97,8 +177,7 @@ pub(crate) struct Writer {
     /// The thread's last answer to "is any webhook subscription active?"
     /// (yes until it has looked).
     webhooks: std::sync::Arc<AtomicBool>,
-    /// What the thread has run, for the metrics.
-    counts: std::sync::Arc<Counts>,
+    shared: std::sync::Arc<Shared>,
     _checkpointer: std::sync::Arc<mpsc::SyncSender<()>>,
 }
 
@@ -108,12 +187,8 @@ pub(crate) struct Writer {
 pub struct GroupCommits {
     pub batches: u64,
     pub transitions: u64,
-}
-
-#[derive(Debug, Default)]
-struct Counts {
-    batches: AtomicU64,
-    transitions: AtomicU64,
+    /// Batches held open for transitions coming.
+    pub held: u64,
 }
 
 fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -123,6 +198,15 @@ fn db_err(e: impl std::fmt::Display) -> StoreError {
 impl Writer {
     /// Opens `path` with the server's settings and starts the thread.
     pub(crate) fn start(path: &std::path::Path, sync: SqliteSync) -> Result<Writer, StoreError> {
+        Writer::start_waiting(path, sync, WAIT_FOR_COMING)
+    }
+
+    /// [`Writer::start`], holding a batch open for up to `wait`.
+    fn start_waiting(
+        path: &std::path::Path,
+        sync: SqliteSync,
+        wait: std::time::Duration,
+    ) -> Result<Writer, StoreError> {
         let conn = rusqlite::Connection::open(path)
             .map_err(|e| StoreError::Config(format!("cannot open the SQLite database: {e}")))?;
         let sync = match sync {
@@ -158,11 +242,19 @@ impl Writer {
             told: webhooks.clone(),
             seen: std::cell::Cell::new(None),
         };
-        let counts = std::sync::Arc::new(Counts::default());
-        let counted = counts.clone();
+        let shared = std::sync::Arc::new(Shared {
+            wait,
+            coming: AtomicUsize::new(0),
+            waiting: AtomicBool::new(false),
+            thread: std::sync::OnceLock::new(),
+            batches: AtomicU64::new(0),
+            transitions: AtomicU64::new(0),
+            held: AtomicU64::new(0),
+        });
+        let theirs = shared.clone();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || serve(conn, queue, &log, &subscriptions, &counted))
+            .spawn(move || serve(conn, queue, &log, &subscriptions, &theirs))
             .map_err(|e| StoreError::Config(format!("cannot start the SQLite writer: {e}")))?;
         std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
@@ -171,16 +263,29 @@ impl Writer {
         Ok(Writer {
             jobs,
             webhooks,
-            counts,
+            shared,
             _checkpointer: std::sync::Arc::new(wake),
         })
+    }
+
+    /// Counts a transition as coming until the [`Coming`] is given to
+    /// [`Writer::run`] or dropped.
+    pub(crate) fn coming(&self) -> Coming {
+        self.shared.coming.fetch_add(1, Ordering::SeqCst);
+        Coming {
+            shared: Some(self.shared.clone()),
+        }
     }
 
     /// Runs one transition's statements; the first must update exactly one
     /// row (else [`StoreError::VersionConflict`], and nothing is written).
     /// Returns once the transaction holding them has committed.
-    pub(crate) async fn run(&self, statements: Vec<Statement>) -> Result<(), StoreError> {
-        self.send(statements, true).await.map(|_| ())
+    pub(crate) async fn run(
+        &self,
+        statements: Vec<Statement>,
+        coming: Option<Coming>,
+    ) -> Result<(), StoreError> {
+        self.send(statements, true, coming).await.map(|_| ())
     }
 
     /// [`Writer::run`] for statements without the webhooks' `INSERT …
@@ -190,8 +295,9 @@ impl Writer {
     pub(crate) async fn run_without_webhooks(
         &self,
         statements: Vec<Statement>,
+        coming: Option<Coming>,
     ) -> Result<bool, StoreError> {
-        self.send(statements, false).await
+        self.send(statements, false, coming).await
     }
 
     /// Whether the thread, when it last looked, found a webhook
@@ -204,13 +310,20 @@ impl Writer {
     /// The batches run so far, and the transitions in them.
     pub(crate) fn group_commits(&self) -> GroupCommits {
         GroupCommits {
-            batches: self.counts.batches.load(Ordering::Relaxed),
-            transitions: self.counts.transitions.load(Ordering::Relaxed),
+            batches: self.shared.batches.load(Ordering::Relaxed),
+            transitions: self.shared.transitions.load(Ordering::Relaxed),
+            held: self.shared.held.load(Ordering::Relaxed),
         }
     }
 
-    async fn send(&self, statements: Vec<Statement>, webhooks: bool) -> Result<bool, StoreError> {
+    async fn send(
+        &self,
+        statements: Vec<Statement>,
+        webhooks: bool,
+        coming: Option<Coming>,
+    ) -> Result<bool, StoreError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
+        let last = coming.and_then(Coming::arrive);
         self.jobs
             .send(Job {
                 statements,
@@ -218,6 +331,9 @@ impl Writer {
                 reply,
             })
             .map_err(|_| db_err("the writer thread has stopped"))?;
+        if let Some(shared) = last {
+            shared.wake();
+        }
         answer
             .await
             .map_err(|_| db_err("the writer thread stopped during a write"))?
@@ -331,18 +447,17 @@ fn serve(
     queue: mpsc::Receiver<Job>,
     log: &Log,
     subscriptions: &Subscriptions,
-    counts: &Counts,
+    shared: &Shared,
 ) {
+    let _ = shared.thread.set(std::thread::current());
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
+        take_queued(&mut batch, &queue);
+        if wait_for_coming(shared) {
+            take_queued(&mut batch, &queue);
         }
-        counts.batches.fetch_add(1, Ordering::Relaxed);
-        counts
+        shared.batches.fetch_add(1, Ordering::Relaxed);
+        shared
             .transitions
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         // A panic inside (a bug; rusqlite itself does not panic) must not
@@ -366,6 +481,38 @@ fn serve(
         }
         log.after_batch(&conn);
     }
+}
+
+/// Whatever else is queued, into `batch` (up to [`MAX_BATCH`]).
+fn take_queued(batch: &mut Vec<Job>, queue: &mpsc::Receiver<Job>) {
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(job) => batch.push(job),
+            Err(_) => break,
+        }
+    }
+}
+
+/// While transitions are coming, sleeps until the last of them is queued
+/// or gone ([`Coming`] wakes the thread), for at most the wait
+/// ([`WAIT_FOR_COMING`]). Whether it held the batch open.
+fn wait_for_coming(shared: &Shared) -> bool {
+    shared.waiting.store(true, Ordering::SeqCst);
+    let held = shared.coming.load(Ordering::SeqCst) > 0;
+    if held {
+        shared.held.fetch_add(1, Ordering::Relaxed);
+        let until = std::time::Instant::now() + shared.wait;
+        while shared.coming.load(Ordering::SeqCst) > 0 {
+            let left = until.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            // Wakes early for an `unpark`, or for nothing; the count says.
+            std::thread::park_timeout(left);
+        }
+    }
+    shared.waiting.store(false, Ordering::SeqCst);
+    held
 }
 
 /// One transaction for the whole batch; the results in order.
@@ -523,6 +670,7 @@ mod tests {
     use super::Writer;
     use crate::{SqliteSync, StoreError};
     use sea_orm::{DbBackend, Statement};
+    use std::sync::atomic::Ordering;
 
     fn stmt(sql: &str, values: Vec<sea_orm::Value>) -> Statement {
         Statement::from_sql_and_values(DbBackend::Sqlite, sql, values)
@@ -619,13 +767,13 @@ mod tests {
         for i in 0..20 {
             let w = w.clone();
             tasks.push(tokio::spawn(async move {
-                w.run(transition(1, 1, &format!("race {i}"))).await
+                w.run(transition(1, 1, &format!("race {i}")), None).await
             }));
         }
         // Case 2 moves, then its event collides with an existing one: the
         // update must be undone with it.
-        w.run(transition(3, 1, "taken")).await.unwrap();
-        let dup = w.run(transition(2, 1, "taken")).await;
+        w.run(transition(3, 1, "taken"), None).await.unwrap();
+        let dup = w.run(transition(2, 1, "taken"), None).await;
         assert!(matches!(dup, Err(StoreError::Db(_))), "{dup:?}");
         let mut won = 0;
         for t in tasks {
@@ -642,7 +790,7 @@ mod tests {
             .query_row("SELECT version FROM cases WHERE id = 2", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v2, 1, "the failed transition's update was rolled back");
-        w.run(transition(2, 1, "second try")).await.unwrap();
+        w.run(transition(2, 1, "second try"), None).await.unwrap();
         assert!(events(&c).contains(&"second try".to_owned()));
     }
 
@@ -655,14 +803,14 @@ mod tests {
         c.execute_batch("INSERT INTO cases (id, version) VALUES (4, 1), (5, 1)")
             .unwrap();
         let w = Writer::start(&path, SqliteSync::Normal).unwrap();
-        w.run(transition(5, 1, "taken")).await.unwrap();
+        w.run(transition(5, 1, "taken"), None).await.unwrap();
         // Hold the write lock: the writer waits in BEGIN with the first
         // job, and the next four queue up behind it as one batch.
         let blocker = rusqlite::Connection::open(&path).unwrap();
         blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
         let spawn = |statements: Vec<Statement>| {
             let w = w.clone();
-            tokio::spawn(async move { w.run(statements).await })
+            tokio::spawn(async move { w.run(statements, None).await })
         };
         let first = spawn(transition(1, 1, "first"));
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -718,7 +866,7 @@ mod tests {
             let w = w.clone();
             tasks.push(tokio::spawn(async move {
                 for v in 1..=EACH {
-                    w.run(transition(id, v, &format!("{id}/{v}"))).await?;
+                    w.run(transition(id, v, &format!("{id}/{v}")), None).await?;
                 }
                 Ok::<_, StoreError>(())
             }));
@@ -772,7 +920,7 @@ mod tests {
             let (w, filler) = (w.clone(), filler.clone());
             tasks.push(tokio::spawn(async move {
                 for v in 1..=EACH {
-                    w.run(transition(id, v, &format!("{id}/{v}/{filler}")))
+                    w.run(transition(id, v, &format!("{id}/{v}/{filler}")), None)
                         .await?;
                 }
                 Ok::<_, StoreError>(())
@@ -816,9 +964,12 @@ mod tests {
         let mut grown = 0;
         while grown <= super::LOG_LIMIT_BYTES as u64 {
             for id in 1..=4 {
-                w.run(transition(id, version, &format!("{id}/{version}/{filler}")))
-                    .await
-                    .unwrap();
+                w.run(
+                    transition(id, version, &format!("{id}/{version}/{filler}")),
+                    None,
+                )
+                .await
+                .unwrap();
                 made += 1;
             }
             version += 1;
@@ -832,7 +983,7 @@ mod tests {
             if cut <= super::LOG_LIMIT_BYTES as u64 {
                 break;
             }
-            w.run(transition(1, version, &format!("after/{version}")))
+            w.run(transition(1, version, &format!("after/{version}")), None)
                 .await
                 .unwrap();
             made += 1;
@@ -860,7 +1011,7 @@ mod tests {
         let w = Writer::start(&path, SqliteSync::Normal).unwrap();
         assert!(w.webhooks_active(), "until the thread has looked");
         assert!(
-            w.run_without_webhooks(transition(1, 1, "quiet"))
+            w.run_without_webhooks(transition(1, 1, "quiet"), None)
                 .await
                 .unwrap()
         );
@@ -868,20 +1019,90 @@ mod tests {
         c.execute("INSERT INTO webhook_subscriptions (active) VALUES (1)", [])
             .unwrap();
         assert!(!w.webhooks_active(), "the thread has not looked since");
-        let ran = w.run_without_webhooks(transition(1, 2, "missed")).await;
+        let ran = w
+            .run_without_webhooks(transition(1, 2, "missed"), None)
+            .await;
         assert!(!ran.unwrap(), "left out while a subscription is active");
         assert!(w.webhooks_active());
         assert_eq!(events(&c), vec!["quiet".to_owned()], "nothing written");
-        w.run(transition(1, 2, "heard")).await.unwrap();
+        w.run(transition(1, 2, "heard"), None).await.unwrap();
         c.execute("UPDATE webhook_subscriptions SET active = 0", [])
             .unwrap();
         assert!(
-            w.run_without_webhooks(transition(1, 3, "quiet again"))
+            w.run_without_webhooks(transition(1, 3, "quiet again"), None)
                 .await
                 .unwrap()
         );
         assert!(!w.webhooks_active());
         assert_eq!(events(&c), ["quiet", "heard", "quiet again"]);
+    }
+
+    /// Until the writer holds a batch open, and a while after.
+    async fn held(w: &Writer) {
+        let open = async {
+            while !w.shared.waiting.load(Ordering::SeqCst) {
+                tokio::task::yield_now().await;
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(20), open)
+            .await
+            .expect("the writer holds its batch open");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    /// A batch is held open for a transition on its way, and for nobody
+    /// else: not when none is coming, not once the one coming has ended
+    /// without statements. (The writer here would wait an hour.)
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_waits_only_for_transitions_coming() {
+        let (_dir, path, c) = setup();
+        let hour = std::time::Duration::from_secs(3600);
+        let w = Writer::start_waiting(&path, SqliteSync::Normal, hour).unwrap();
+        let soon = |f| tokio::time::timeout(std::time::Duration::from_secs(20), f);
+        // Nobody coming: committed at once.
+        soon(w.run(transition(1, 1, "alone"), None))
+            .await
+            .expect("no wait for nobody")
+            .unwrap();
+        assert_eq!(w.group_commits().batches, 1);
+
+        // One coming: the first waits for it, and they share a COMMIT.
+        let second = w.coming();
+        let first = tokio::spawn({
+            let w = w.clone();
+            async move { w.run(transition(2, 1, "first"), None).await }
+        });
+        held(&w).await;
+        assert!(!first.is_finished(), "held open for the one coming");
+        assert_eq!(w.group_commits().batches, 1);
+        soon(w.run(transition(3, 1, "second"), Some(second)))
+            .await
+            .expect("the one coming was taken")
+            .unwrap();
+        first.await.unwrap().unwrap();
+        let commits = w.group_commits();
+        assert_eq!((commits.batches, commits.transitions), (2, 3));
+        assert_eq!(commits.held, 1);
+        assert_eq!(w.shared.coming.load(Ordering::SeqCst), 0);
+
+        // One coming that ends without statements (a refusal): the batch
+        // goes as soon as it is dropped.
+        let refused = w.coming();
+        let third = tokio::spawn({
+            let w = w.clone();
+            async move { w.run(transition(1, 2, "third"), None).await }
+        });
+        held(&w).await;
+        assert!(!third.is_finished(), "held open for the one coming");
+        drop(refused);
+        tokio::time::timeout(std::time::Duration::from_secs(20), third)
+            .await
+            .expect("woken when the last one coming went")
+            .unwrap()
+            .unwrap();
+        assert_eq!(w.group_commits().batches, 3);
+        assert_eq!(w.group_commits().held, 2);
+        assert_eq!(events(&c), ["alone", "first", "second", "third"]);
     }
 
     /// Transitions that queued up commit together, and when that COMMIT
@@ -896,7 +1117,7 @@ mod tests {
         blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
         let first = tokio::spawn({
             let w = w.clone();
-            async move { w.run(transition(1, 1, "first")).await }
+            async move { w.run(transition(1, 1, "first"), None).await }
         });
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         // An event of a case that does not exist: accepted by the statement
@@ -909,12 +1130,12 @@ mod tests {
                     "INSERT INTO events (case_id, what) VALUES (99, 'orphan')",
                     vec![],
                 ));
-                w.run(s).await
+                w.run(s, None).await
             }
         });
         let good = tokio::spawn({
             let w = w.clone();
-            async move { w.run(transition(3, 1, "innocent")).await }
+            async move { w.run(transition(3, 1, "innocent"), None).await }
         });
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         blocker.execute_batch("COMMIT").unwrap();
@@ -925,7 +1146,7 @@ mod tests {
         assert!(good.is_err(), "the batch shares its COMMIT: {good:?}");
         assert_eq!(events(&c), vec!["first".to_owned()]);
         // The writer carries on.
-        w.run(transition(3, 1, "innocent")).await.unwrap();
+        w.run(transition(3, 1, "innocent"), None).await.unwrap();
         assert_eq!(events(&c), vec!["first".to_owned(), "innocent".to_owned()]);
     }
 }
