@@ -1037,6 +1037,15 @@ mod tests {
         assert_eq!(events(&c), ["quiet", "heard", "quiet again"]);
     }
 
+    /// Runs `statements` on a task of its own.
+    fn in_background(
+        w: &Writer,
+        statements: Vec<Statement>,
+    ) -> tokio::task::JoinHandle<Result<(), StoreError>> {
+        let w = w.clone();
+        tokio::spawn(async move { w.run(statements, None).await })
+    }
+
     /// Until the writer holds a batch open, and a while after.
     async fn held(w: &Writer) {
         let open = async {
@@ -1068,10 +1077,7 @@ mod tests {
 
         // One coming: the first waits for it, and they share a COMMIT.
         let second = w.coming();
-        let first = tokio::spawn({
-            let w = w.clone();
-            async move { w.run(transition(2, 1, "first"), None).await }
-        });
+        let first = in_background(&w, transition(2, 1, "first"));
         held(&w).await;
         assert!(!first.is_finished(), "held open for the one coming");
         assert_eq!(w.group_commits().batches, 1);
@@ -1088,10 +1094,7 @@ mod tests {
         // One coming that ends without statements (a refusal): the batch
         // goes as soon as it is dropped.
         let refused = w.coming();
-        let third = tokio::spawn({
-            let w = w.clone();
-            async move { w.run(transition(1, 2, "third"), None).await }
-        });
+        let third = in_background(&w, transition(1, 2, "third"));
         held(&w).await;
         assert!(!third.is_finished(), "held open for the one coming");
         drop(refused);
