@@ -138,6 +138,21 @@ pub(crate) fn serve(dir: &std::path::Path, db_url: &str) -> Running {
     serve_env(dir, db_url, &[])
 }
 
+/// The first administrator's token, which a server started on an empty
+/// database prints as the first `dbk_` line on its stdout.
+pub(crate) fn first_token(run: &mut Running) -> String {
+    use std::io::BufRead;
+    let out = run.child.stdout.as_mut().unwrap();
+    let mut reader = std::io::BufReader::new(out);
+    loop {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "no token printed");
+        if line.starts_with("dbk_") {
+            return line.trim().to_owned();
+        }
+    }
+}
+
 /// [`serve`] with more settings in the environment.
 pub(crate) fn serve_env(dir: &std::path::Path, db_url: &str, env: &[(&str, &str)]) -> Running {
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -1,6 +1,9 @@
 //! What is written stays written: restarts, and rebuilding state from the log.
 
-use serde_json::json;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
 
 use crate::both;
 use crate::support::{Db, TestApp, cast};
@@ -100,9 +103,144 @@ async fn the_state_is_rebuilt_from_the_log(db: Db) {
     }
 }
 
+/// kill -9 in the middle of sixteen callers moving cases: after the
+/// restart every move the server had answered is in the database, with
+/// its event (on SQLite the writer thread commits moves in shared
+/// batches, held open for moves on their way; nobody may hear back
+/// before the COMMIT that holds their move).
+async fn answered_moves_survive_kill_9(db: Db) {
+    const CALLERS: usize = 16;
+    let dir = tempfile::tempdir().unwrap();
+    let url = match db {
+        Db::Sqlite => "sqlite://doorbraak.db".to_owned(),
+        Db::Postgres => crate::support::pg_database().await,
+    };
+    let env = [
+        ("DOORBRAAK_RATE_LIMIT", "1000000000"),
+        ("DOORBRAAK_RATE_BURST", "1000000000"),
+        // Each COMMIT waits for the disk: the longer it takes, the
+        // likelier a kill lands between an answer and a commit, if an
+        // answer ever came first.
+        ("DOORBRAAK_SQLITE_SYNCHRONOUS", "full"),
+    ];
+    let mut run = crate::cli::serve_env(dir.path(), &url, &env);
+    let admin = crate::cli::first_token(&mut run);
+    let http = reqwest::Client::new();
+    let post = move |addr: String, token: String, query: String, vars: Value| {
+        let http = http.clone();
+        async move {
+            let answer = http
+                .post(format!("http://{addr}/graphql"))
+                .bearer_auth(token)
+                .json(&json!({ "query": query, "variables": vars }))
+                .send()
+                .await?;
+            answer.json::<Value>().await
+        }
+    };
+    let create = "mutation($i: CreateUserInput!) { createUser(input: $i) { token } }";
+    let mut tokens = Vec::new();
+    for (name, role) in [("Petra", "PROFESSIONAL"), ("Bram", "PROGRAMME_BUREAU")] {
+        let i = json!({ "i": { "name": name, "role": role, "areas": ["ZDO"] } });
+        let r = post(run.addr.clone(), admin.clone(), create.into(), i)
+            .await
+            .unwrap();
+        tokens.push(
+            r["data"]["createUser"]["token"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    let (prof, bureau) = (tokens[0].clone(), tokens[1].clone());
+    let submit = "mutation($i: SubmitCaseInput!) { submitCase(input: $i) { id version } }";
+    let mut cases = Vec::new();
+    for n in 0..CALLERS {
+        let vars = crate::support::submit_vars(&format!("Zaak {n} onder belasting"));
+        let r = post(run.addr.clone(), prof.clone(), submit.into(), vars)
+            .await
+            .unwrap();
+        let case = &r["data"]["submitCase"];
+        let id = case["id"].as_str().unwrap().to_owned();
+        cases.push((id, case["version"].as_i64().unwrap()));
+    }
+    // Three times: each caller moves its own case (odd versions are
+    // free, even ones picked up) until the server is killed, noting the
+    // last version it was told of; after the restart each case holds at
+    // least that, and every event up to what it holds.
+    for _ in 0..3 {
+        let answered = Arc::new(AtomicUsize::new(0));
+        let addr = run.addr.clone();
+        // The caller that hears the 300th answer kills the server at once:
+        // if an answer could come before its COMMIT, that one's would
+        // likely not have happened yet.
+        let server = Arc::new(std::sync::Mutex::new(run));
+        let mut callers = Vec::new();
+        for (id, from) in cases {
+            let (addr, token, answered) = (addr.clone(), bureau.clone(), answered.clone());
+            let server = server.clone();
+            let post = post.clone();
+            callers.push(tokio::spawn(async move {
+                let mut version = from;
+                loop {
+                    let name = match version % 2 {
+                        1 => "pickUpCase",
+                        _ => "releaseCase",
+                    };
+                    let q = format!(
+                        "mutation($id: ID!, $v: Int!) {{ {name}(id: $id, expectedVersion: $v) {{ version }} }}"
+                    );
+                    let vars = json!({ "id": id, "v": version });
+                    let Ok(r) = post(addr.clone(), token.clone(), q, vars).await else {
+                        break; // the server is gone; this move was never answered
+                    };
+                    assert!(r["errors"].is_null(), "{r}");
+                    version = r["data"][name]["version"].as_i64().unwrap();
+                    if answered.fetch_add(1, Ordering::SeqCst) == 299 {
+                        // SIGKILL, in the middle of the others' moves.
+                        server.lock().unwrap().child.kill().unwrap();
+                    }
+                }
+                (id, version)
+            }));
+        }
+        let mut told = Vec::new();
+        for c in callers {
+            told.push(c.await.unwrap());
+        }
+        let mut killed = Arc::into_inner(server).unwrap().into_inner().unwrap();
+        killed.child.wait().unwrap();
+        run = crate::cli::serve_env(dir.path(), &url, &env);
+        let read = "query($id: ID) { case(id: $id) { version events { sequence } } }";
+        cases = Vec::new();
+        for (id, version) in told {
+            let vars = json!({ "id": id });
+            let r = post(run.addr.clone(), bureau.clone(), read.into(), vars)
+                .await
+                .unwrap();
+            let case = &r["data"]["case"];
+            let stored = case["version"].as_i64().unwrap();
+            assert!(
+                stored >= version,
+                "case {id}: answered {version}, stored {stored}"
+            );
+            let sequences: Vec<i64> = case["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["sequence"].as_i64().unwrap())
+                .collect();
+            assert_eq!(sequences, (1..=stored).collect::<Vec<_>>(), "case {id}");
+            cases.push((id, stored));
+        }
+    }
+    crate::cli::stop(run);
+}
+
 both!(
     a_restart_keeps_every_case_and_event,
-    the_state_is_rebuilt_from_the_log
+    the_state_is_rebuilt_from_the_log,
+    answered_moves_survive_kill_9
 );
 
 /// SQLite's synchronous mode is explicit: NORMAL by default, FULL when

@@ -935,16 +935,7 @@ async fn messages_survive_kill_9() {
         ("DOORBRAAK_OUTBOX_BACKOFF_SECONDS", "1"),
     ];
     let mut run = crate::cli::serve_env(dir.path(), "sqlite://doorbraak.db", &env);
-    let admin = loop {
-        // The first administrator's token is the first line on stdout.
-        use std::io::BufRead;
-        let out = run.child.stdout.as_mut().unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(out).read_line(&mut line).unwrap();
-        if line.starts_with("dbk_") {
-            break line.trim().to_owned();
-        }
-    };
+    let admin = crate::cli::first_token(&mut run);
     let create = |name: &str, role: &str, areas: Vec<&str>, email: &str| {
         json!({ "query": "mutation($i: CreateUserInput!) { createUser(input: $i) { token } }",
                 "variables": { "i": { "name": name, "role": role, "areas": areas, "email": email } } })
