@@ -144,13 +144,10 @@ async fn full_run_to_the_breakthrough_meeting(db: Db) {
         assert_eq!((got.0.as_str(), got.1.as_str()), want);
     }
     assert_eq!(mine["version"], 7);
-    let seqs: Vec<i64> = mine["events"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["sequence"].as_i64().unwrap())
-        .collect();
-    assert_eq!(seqs, (1..=7).collect::<Vec<_>>());
+    assert_eq!(
+        crate::support::sequences(&mine),
+        (1..=7).collect::<Vec<_>>()
+    );
     assert_eq!(actions(&mine), vec!["CONTEST"]);
 }
 

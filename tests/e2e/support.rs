@@ -531,6 +531,16 @@ pub const CASE_FIELDS: &str = "id reference state level version deadline overdue
     assignee { name } submittedBy { name } resolution { outcome explanation fundsUnlocked level decidedAt } \
     mergedInto { reference } events { sequence action fromState toState actorRole note at actor { name } }";
 
+/// The sequence numbers of a case's `events`, in the order given.
+pub fn sequences(case: &Value) -> Vec<i64> {
+    case["events"]
+        .as_array()
+        .expect("the case's events")
+        .iter()
+        .map(|e| e["sequence"].as_i64().unwrap())
+        .collect()
+}
+
 pub fn submit_vars(title: &str) -> Value {
     json!({ "i": {
         "title": title,
