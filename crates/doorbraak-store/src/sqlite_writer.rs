@@ -95,22 +95,6 @@ impl Drop for Coming {
     }
 }
 
-impl Shared {
-    /// Wakes the thread if it holds a batch open. Called by the last one
-    /// coming, after its count went to zero: sequentially consistent with
-    /// the thread's `waiting` and its look at the count, so either the
-    /// thread sees none coming, or this sees it waiting. Only the last
-    /// one wakes it: the others are queued while it sleeps, without a
-    /// wake-up each.
-    fn wake(&self) {
-        if self.waiting.load(Ordering::SeqCst)
-            && let Some(thread) = self.thread.get()
-        {
-            thread.unpark();
-        }
-    }
-}
-
 /// What the handles and the thread share.
 #[derive(Debug)]
 struct Shared {
@@ -126,6 +110,22 @@ struct Shared {
     batches: AtomicU64,
     transitions: AtomicU64,
     held: AtomicU64,
+}
+
+impl Shared {
+    /// Wakes the thread if it holds a batch open. Called by the last one
+    /// coming, after its count went to zero: sequentially consistent with
+    /// the thread's `waiting` and its look at the count, so either the
+    /// thread sees none coming, or this sees it waiting. Only the last
+    /// one wakes it: the others are queued while it sleeps, without a
+    /// wake-up each.
+    fn wake(&self) {
+        if self.waiting.load(Ordering::SeqCst)
+            && let Some(thread) = self.thread.get()
+        {
+            thread.unpark();
+        }
+    }
 }
 
 struct Job {
