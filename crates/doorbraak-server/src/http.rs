@@ -621,12 +621,12 @@ async fn run(
         }
     }
     let (caller, loaders) = request_data(&st.engine, user).await;
-    request = loaders
-        .attach(request)
-        .data(key)
-        .data(doorbraak_graphql::Arriving::new(coming));
+    request = loaders.attach(request).data(key);
     if let Some(c) = caller {
         request = request.data(c);
+    }
+    if coming.is_some() {
+        request = request.data(doorbraak_graphql::Arriving::new(coming));
     }
     let mut response = st.schema.execute(request).await;
     with_codes(&mut response.errors);
