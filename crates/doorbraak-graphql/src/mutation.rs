@@ -18,8 +18,7 @@ pub struct CaseMutations;
 /// Request data: the transition a mutation request brings, counted from
 /// its arrival ([`doorbraak_engine::Engine::transition_coming`]). The
 /// first case action of the request takes it.
-#[derive(Default)]
-pub struct Arriving(pub std::sync::Mutex<Option<doorbraak_engine::Coming>>);
+pub struct Arriving(std::sync::Mutex<Option<doorbraak_engine::Coming>>);
 
 impl Arriving {
     pub fn new(coming: Option<doorbraak_engine::Coming>) -> Arriving {
